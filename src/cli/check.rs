@@ -1,0 +1,76 @@
+//! `kefu check`: every problem in the pack, at once, with `file:line:column`.
+
+use std::path::Path;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::intent::{CompileOptions, IntentSet, Verdict};
+use crate::pack::{self, LoadError};
+
+pub fn run(intents: &Path, dialogs: &Path, json: bool) -> anyhow::Result<u8> {
+    let (diagnostics, summary) = match pack::load(intents, dialogs, CompileOptions::default()) {
+        Ok(compiled) => {
+            let mut diagnostics = compiled.warnings;
+            diagnostics.extend(misclassified_examples(&compiled.set));
+            let summary = format!(
+                "{} intents, {} examples, {} out-of-scope examples, {} features",
+                compiled.set.intents().len(),
+                compiled.set.intents().iter().map(|i| i.examples.len()).sum::<usize>(),
+                compiled.set.out_of_scope_examples(),
+                compiled.set.feature_count()
+            );
+            (diagnostics, Some(summary))
+        }
+        Err(LoadError::Invalid(diagnostics)) => (diagnostics, None),
+        Err(error) => return Err(error.into()),
+    };
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    if json {
+        let out = serde_json::json!({
+            "ok": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "diagnostics": diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for diagnostic in &diagnostics {
+            println!("{diagnostic}");
+        }
+        match summary {
+            Some(summary) if errors == 0 => println!("ok: {summary}; {warnings} warning(s)"),
+            _ => println!("{errors} error(s), {warnings} warning(s): the pack was not loaded"),
+        }
+    }
+    Ok(if errors == 0 { 0 } else { 1 })
+}
+
+/// Warns where an intent's own example is classified as another intent: the
+/// pack contradicts itself there.
+fn misclassified_examples(set: &IntentSet) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (index, intent) in set.intents().iter().enumerate() {
+        for example in &intent.examples {
+            let classification = set.classify(&example.text);
+            let message = match &classification.verdict {
+                Verdict::Matched(other) if *other != index => {
+                    format!("example of `{}` is classified as `{}`", intent.id, set.intent(*other).id)
+                }
+                Verdict::Ambiguous(candidates) if !candidates.contains(&index) => format!(
+                    "example of `{}` is ambiguous between {}",
+                    intent.id,
+                    candidates.iter().map(|&c| format!("`{}`", set.intent(c).id)).collect::<Vec<_>>().join(" and ")
+                ),
+                _ => continue,
+            };
+            out.push(Diagnostic {
+                file: example.file.clone(),
+                line: example.line,
+                column: example.column,
+                severity: Severity::Warning,
+                message,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,139 @@
+//! The `kefu` command line: argument parsing and exit codes, decided here and
+//! nowhere else. 0 = success, 1 = a check found problems, 2 = usage or IO
+//! error.
+
+mod check;
+mod eval;
+mod import;
+mod matching;
+
+pub use eval::{evaluate, Metrics};
+pub use import::{import_pack, read_labelled, ImportSummary, LabelledRow};
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::intent::{CompileOptions, Compiled};
+use crate::pack::{self, LoadError};
+
+#[derive(Parser, Debug)]
+#[command(name = "kefu", version, about = "kefu 客服: a bilingual customer-service bot for a crypto exchange")]
+pub struct Cli {
+    /// Directory of intent files.
+    #[arg(long, global = true, default_value = "intents", env = "KEFU_INTENTS")]
+    pub intents: PathBuf,
+    /// Directory of dialog files.
+    #[arg(long, global = true, default_value = "dialogs", env = "KEFU_DIALOGS")]
+    pub dialogs: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Chat with the bot in the terminal (no Telegram token needed).
+    Chat {
+        /// Where conversations and tickets are kept.
+        #[arg(long, env = "KEFU_DATA", default_value = "data")]
+        data: PathBuf,
+    },
+    /// Validate every intent and dialog file; report all problems.
+    Check {
+        /// Print diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify one message and explain the verdict.
+    #[command(name = "match")]
+    Match {
+        /// The message.
+        text: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure accuracy on a labelled CSV (columns `text` and `intent` or `category`).
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// List the misclassified rows.
+        #[arg(long)]
+        errors: bool,
+        /// K-fold cross-validation on this file alone (import K-1 folds, test the rest).
+        #[arg(long, value_name = "K")]
+        cv: Option<usize>,
+    },
+    /// Write an intent pack from a labelled CSV.
+    Import {
+        file: PathBuf,
+        /// Output directory (created; existing intent files there are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("kefu: {error:#}");
+            2
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(cli: &Cli) -> anyhow::Result<u8> {
+    match &cli.command {
+        Command::Chat { data: _ } => {
+            let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+                return Ok(1);
+            };
+            let stdin = std::io::stdin();
+            let interactive = std::io::IsTerminal::is_terminal(&stdin);
+            crate::console::run(&compiled.set, stdin.lock(), std::io::stdout().lock(), interactive)?;
+            Ok(0)
+        }
+        Command::Check { json } => check::run(&cli.intents, &cli.dialogs, *json),
+        Command::Match { text, json } => {
+            let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+                return Ok(1);
+            };
+            matching::run(&compiled.set, text, *json)
+        }
+        Command::Eval { file, json, errors, cv } => {
+            let rows = import::read_labelled(file)?;
+            match cv {
+                Some(k) => eval::run_cross_validation(&rows, *k, *json, *errors),
+                None => {
+                    let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+                        return Ok(1);
+                    };
+                    eval::run(&compiled.set, &rows, *json, *errors)
+                }
+            }
+        }
+        Command::Import { file, out } => import::run(file, out),
+    }
+}
+
+/// Loads the pack; on problems prints them and returns `None` (exit 1). IO
+/// errors propagate (exit 2).
+fn load_or_report(intents: &Path, dialogs: &Path) -> anyhow::Result<Option<Compiled>> {
+    match pack::load(intents, dialogs, CompileOptions::default()) {
+        Ok(compiled) => Ok(Some(compiled)),
+        Err(LoadError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!("kefu: the pack in {} has problems; run `kefu check`", intents.display());
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,462 @@
+//! The pack's vocabulary: segmentation, stemming, synonyms, keyword and veto
+//! phrases, and typo correction — everything that turns a message into the
+//! terms the model scores.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::text::{is_han, normalize, Segmenter, Token, TokenKind};
+
+/// What a phrase found in a message stands for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PhraseTarget {
+    /// A synonym group: every variant yields the same concept feature.
+    Concept(u32),
+    /// An intent keyword (evidence shown by `kefu match`).
+    Keyword { intent: u32, weight: f32 },
+    /// A veto word: the intent is ruled out.
+    Veto(u32),
+}
+
+/// A phrase found in a message, with its character range in the normalised
+/// text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseHit {
+    pub phrase: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A misspelt word replaced by a known one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Correction {
+    pub from: String,
+    pub to: String,
+    pub distance: usize,
+}
+
+/// A message after analysis: what the matcher and `kefu match` work from.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub normalized: String,
+    pub tokens: Vec<Token>,
+    /// Per token, the term used as a feature: the stem of the (corrected)
+    /// word for Latin script, the word itself for Chinese, `#num` for numbers.
+    pub terms: Vec<String>,
+    /// Per token, the correction applied, if any.
+    pub corrections: Vec<Option<Correction>>,
+    pub phrases: Vec<PhraseHit>,
+}
+
+struct Phrase {
+    text: String,
+    targets: Vec<PhraseTarget>,
+}
+
+/// Finds synonyms, keywords and veto words in messages. Phrases with Han
+/// characters are found as substrings (jieba may split them differently in
+/// context); Latin phrases match whole words by stem, so "withdrawals" finds
+/// the synonym "withdrawal" but "acc" never matches inside "account".
+struct PhraseIndex {
+    phrases: Vec<Phrase>,
+    han: Option<AhoCorasick>,
+    han_ids: Vec<u32>,
+    /// First stem → (all stems, phrase id), longest first.
+    latin: HashMap<String, Vec<(Vec<String>, u32)>>,
+}
+
+/// Typo correction over the pack's own Latin words: a symmetric-delete index
+/// (every word and its one-character deletions) finds candidates in constant
+/// time, and strsim's Damerau–Levenshtein distance decides. Distance 1 is
+/// always found; for words of eight letters or more, some distance-2 typos
+/// (an insertion plus another edit) are found as well.
+struct Speller {
+    words: Vec<String>,
+    frequency: Vec<u32>,
+    known: HashMap<String, u32>,
+    deletes: HashMap<String, Vec<u32>>,
+}
+
+/// Words shorter than this are never corrected: "eth" and "btc" are one edit
+/// away from too many other words.
+const MIN_CORRECTABLE_CHARS: usize = 4;
+
+impl Speller {
+    fn new(word_counts: HashMap<String, u32>) -> Self {
+        let mut words: Vec<(String, u32)> = word_counts.into_iter().collect();
+        words.sort();
+        let mut speller = Speller {
+            words: Vec::with_capacity(words.len()),
+            frequency: Vec::with_capacity(words.len()),
+            known: HashMap::with_capacity(words.len()),
+            deletes: HashMap::new(),
+        };
+        for (id, (word, count)) in words.into_iter().enumerate() {
+            let id = id as u32;
+            if word.chars().count() >= MIN_CORRECTABLE_CHARS - 1 {
+                for variant in std::iter::once(word.clone()).chain(deletions(&word)) {
+                    let entry = speller.deletes.entry(variant).or_default();
+                    if entry.last() != Some(&id) {
+                        entry.push(id);
+                    }
+                }
+            }
+            speller.known.insert(word.clone(), id);
+            speller.words.push(word);
+            speller.frequency.push(count);
+        }
+        speller
+    }
+
+    fn correct(&self, word: &str) -> Option<Correction> {
+        let length = word.chars().count();
+        if length < MIN_CORRECTABLE_CHARS
+            || self.known.contains_key(word)
+            || !word.chars().all(|c| c.is_alphabetic())
+        {
+            return None;
+        }
+        let max_distance = if length >= 8 { 2 } else { 1 };
+        let mut probes = vec![word.to_string()];
+        probes.extend(deletions(word));
+        if max_distance == 2 {
+            let first: Vec<String> = deletions(word).collect();
+            for variant in &first {
+                probes.extend(deletions(variant));
+            }
+        }
+        let mut best: Option<(usize, std::cmp::Reverse<u32>, u32)> = None;
+        for probe in &probes {
+            let Some(candidates) = self.deletes.get(probe) else {
+                continue;
+            };
+            for &id in candidates {
+                let candidate = &self.words[id as usize];
+                let distance = strsim::damerau_levenshtein(word, candidate);
+                if distance == 0 || distance > max_distance {
+                    continue;
+                }
+                let key = (distance, std::cmp::Reverse(self.frequency[id as usize]), id);
+                if best.is_none_or(|b| key < b) {
+                    best = Some(key);
+                }
+            }
+        }
+        best.map(|(distance, _, id)| Correction {
+            from: word.to_string(),
+            to: self.words[id as usize].clone(),
+            distance,
+        })
+    }
+}
+
+/// All strings made by removing one character.
+fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
+    let indices: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
+    indices.into_iter().map(move |i| {
+        let mut out = String::with_capacity(word.len());
+        out.push_str(&word[..i]);
+        let next = word[i..].chars().next().map_or(0, char::len_utf8);
+        out.push_str(&word[i + next..]);
+        out
+    })
+}
+
+/// Everything needed to analyse a message; built once per pack.
+pub struct Lexicon {
+    segmenter: Segmenter,
+    stemmer: Stemmer,
+    phrases: PhraseIndex,
+    speller: Speller,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexicon")
+            .field("phrases", &self.phrases.phrases.len())
+            .field("words", &self.speller.words.len())
+            .finish()
+    }
+}
+
+/// Collects a pack's phrases and words before the lexicon is built.
+#[derive(Default)]
+pub struct LexiconBuilder {
+    phrases: Vec<Phrase>,
+    phrase_ids: HashMap<String, u32>,
+    word_counts: HashMap<String, u32>,
+}
+
+impl LexiconBuilder {
+    /// Adds a phrase (normalised here) with what it stands for. Returns false
+    /// when the phrase normalises to nothing.
+    pub fn add_phrase(&mut self, text: &str, target: PhraseTarget) -> bool {
+        let normalized = normalize(text);
+        if normalized.is_empty() {
+            return false;
+        }
+        let id = *self.phrase_ids.entry(normalized.clone()).or_insert_with(|| {
+            self.phrases.push(Phrase {
+                text: normalized,
+                targets: Vec::new(),
+            });
+            (self.phrases.len() - 1) as u32
+        });
+        let targets = &mut self.phrases[id as usize].targets;
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+        true
+    }
+
+    /// Counts the Latin words of a training text, so the speller knows them.
+    pub fn add_text(&mut self, text: &str) {
+        let normalized = normalize(text);
+        for word in normalized.split(|c: char| !c.is_alphanumeric() || is_han(c)) {
+            if !word.is_empty() && word.chars().all(char::is_alphabetic) {
+                *self.word_counts.entry(word.to_string()).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn build(mut self) -> Lexicon {
+        let stemmer = Stemmer::create(Algorithm::English);
+        // Phrase words are vocabulary too: a misspelt keyword is corrected.
+        let phrase_texts: Vec<String> = self.phrases.iter().map(|p| p.text.clone()).collect();
+        for text in &phrase_texts {
+            self.add_text(text);
+        }
+        let segmenter = Segmenter::new(phrase_texts.iter().map(String::as_str));
+        let mut han_patterns = Vec::new();
+        let mut han_ids = Vec::new();
+        let mut latin: HashMap<String, Vec<(Vec<String>, u32)>> = HashMap::new();
+        for (id, phrase) in self.phrases.iter().enumerate() {
+            if phrase.text.chars().any(is_han) {
+                han_patterns.push(phrase.text.clone());
+                han_ids.push(id as u32);
+            } else {
+                let stems: Vec<String> = phrase
+                    .text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(|w| stemmer.stem(w).into_owned())
+                    .collect();
+                if let Some(first) = stems.first() {
+                    latin.entry(first.clone()).or_default().push((stems, id as u32));
+                }
+            }
+        }
+        for candidates in latin.values_mut() {
+            candidates.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        }
+        let han = if han_patterns.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&han_patterns)
+                .ok()
+        };
+        Lexicon {
+            segmenter,
+            stemmer,
+            phrases: PhraseIndex {
+                phrases: self.phrases,
+                han,
+                han_ids,
+                latin,
+            },
+            speller: Speller::new(self.word_counts),
+        }
+    }
+}
+
+impl Lexicon {
+    /// The normalised text of a phrase.
+    pub fn phrase_text(&self, phrase: u32) -> &str {
+        &self.phrases.phrases[phrase as usize].text
+    }
+
+    pub fn phrase_targets(&self, phrase: u32) -> &[PhraseTarget] {
+        &self.phrases.phrases[phrase as usize].targets
+    }
+
+    pub fn stem(&self, word: &str) -> String {
+        self.stemmer.stem(word).into_owned()
+    }
+
+    /// Analyses a raw message. `correct` turns typo correction on (it is off
+    /// for the pack's own examples, whose words are the vocabulary).
+    pub fn analyze(&self, message: &str, correct: bool) -> Analysis {
+        let normalized = normalize(message);
+        let tokens = self.segmenter.tokens(&normalized);
+        let mut terms = Vec::with_capacity(tokens.len());
+        let mut corrections = Vec::with_capacity(tokens.len());
+        for token in &tokens {
+            match token.kind {
+                TokenKind::Han => {
+                    terms.push(token.text.clone());
+                    corrections.push(None);
+                }
+                TokenKind::Number => {
+                    terms.push("#num".to_string());
+                    corrections.push(None);
+                }
+                TokenKind::Word => {
+                    let correction = if correct {
+                        self.speller.correct(&token.text)
+                    } else {
+                        None
+                    };
+                    let word = correction.as_ref().map_or(token.text.as_str(), |c| c.to.as_str());
+                    terms.push(self.stem(word));
+                    corrections.push(correction);
+                }
+            }
+        }
+        let phrases = self.find_phrases(&normalized, &tokens, &terms);
+        Analysis {
+            normalized,
+            tokens,
+            terms,
+            corrections,
+            phrases,
+        }
+    }
+
+    fn find_phrases(&self, normalized: &str, tokens: &[Token], terms: &[String]) -> Vec<PhraseHit> {
+        let mut hits = Vec::new();
+        if let Some(han) = &self.phrases.han {
+            // Byte offsets → character offsets, computed once per message.
+            let mut char_at_byte = Vec::new();
+            if !normalized.is_ascii() {
+                char_at_byte = vec![0usize; normalized.len() + 1];
+                let mut count = 0;
+                for (byte, ch) in normalized.char_indices() {
+                    for slot in &mut char_at_byte[byte..byte + ch.len_utf8()] {
+                        *slot = count;
+                    }
+                    count += 1;
+                }
+                char_at_byte[normalized.len()] = count;
+            }
+            let to_char = |byte: usize| {
+                if char_at_byte.is_empty() {
+                    byte
+                } else {
+                    char_at_byte[byte]
+                }
+            };
+            for found in han.find_iter(normalized) {
+                hits.push(PhraseHit {
+                    phrase: self.phrases.han_ids[found.pattern().as_usize()],
+                    start: to_char(found.start()),
+                    end: to_char(found.end()),
+                });
+            }
+        }
+        let mut index = 0;
+        while index < tokens.len() {
+            let mut advanced = false;
+            if tokens[index].kind == TokenKind::Word {
+                if let Some(candidates) = self.phrases.latin.get(&terms[index]) {
+                    for (stems, phrase) in candidates {
+                        let end = index + stems.len();
+                        if end <= tokens.len()
+                            && stems.iter().zip(&terms[index..end]).all(|(a, b)| a == b)
+                        {
+                            hits.push(PhraseHit {
+                                phrase: *phrase,
+                                start: tokens[index].start,
+                                end: tokens[end - 1].end,
+                            });
+                            index = end;
+                            advanced = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if !advanced {
+                index += 1;
+            }
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon() -> Lexicon {
+        let mut builder = LexiconBuilder::default();
+        builder.add_phrase("提币", PhraseTarget::Concept(0));
+        builder.add_phrase("提u", PhraseTarget::Concept(0));
+        builder.add_phrase("withdrawal", PhraseTarget::Concept(0));
+        builder.add_phrase("cash out", PhraseTarget::Concept(0));
+        builder.add_phrase("account", PhraseTarget::Concept(1));
+        builder.add_phrase("acc", PhraseTarget::Concept(1));
+        builder.add_text("my account password verification withdrawal received");
+        builder.build()
+    }
+
+    fn concepts(analysis: &Analysis, lexicon: &Lexicon) -> Vec<String> {
+        analysis
+            .phrases
+            .iter()
+            .map(|hit| lexicon.phrase_text(hit.phrase).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn finds_synonyms_in_both_scripts() {
+        let lexicon = lexicon();
+        let analysis = lexicon.analyze("我想提U到别的平台, then cash out", true);
+        assert_eq!(concepts(&analysis, &lexicon), ["提u", "cash out"]);
+        let hit = &analysis.phrases[0];
+        assert_eq!((hit.start, hit.end), (2, 4));
+    }
+
+    #[test]
+    fn latin_phrases_match_whole_words_by_stem() {
+        let lexicon = lexicon();
+        let analysis = lexicon.analyze("two withdrawals from my acc", true);
+        assert_eq!(concepts(&analysis, &lexicon), ["withdrawal", "acc"]);
+        let analysis = lexicon.analyze("accept", true);
+        assert!(analysis.phrases.is_empty());
+    }
+
+    #[test]
+    fn corrects_typos_to_known_words() {
+        let lexicon = lexicon();
+        let analysis = lexicon.analyze("my acount pasword verfication withdrawl recieved", true);
+        let fixed: Vec<String> = analysis
+            .corrections
+            .iter()
+            .flatten()
+            .map(|c| format!("{}→{}", c.from, c.to))
+            .collect();
+        assert_eq!(
+            fixed,
+            [
+                "acount→account",
+                "pasword→password",
+                "verfication→verification",
+                "withdrawl→withdrawal",
+                "recieved→received"
+            ]
+        );
+        // a corrected word finds its synonym too
+        assert!(concepts(&analysis, &lexicon).contains(&"account".to_string()));
+    }
+
+    #[test]
+    fn leaves_short_and_unknown_words_alone() {
+        let lexicon = lexicon();
+        let analysis = lexicon.analyze("eth btc xyzzyq", true);
+        assert!(analysis.corrections.iter().all(Option::is_none));
+    }
+}
