@@ -25,9 +25,13 @@ const MESSAGES: &[&str] = &[
 
 fn default_pack() -> IntentSet {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    kefu::pack::load(&root.join("intents"), &root.join("dialogs"), CompileOptions::default())
-        .expect("the default pack compiles")
-        .set
+    kefu::pack::load(
+        &root.join("intents"),
+        &root.join("dialogs"),
+        CompileOptions::default(),
+    )
+    .expect("the default pack compiles")
+    .set
 }
 
 fn banking_pack() -> Option<(IntentSet, Vec<String>)> {
@@ -70,7 +74,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     let huge = "提币没到账".repeat(200_000);
-    group.bench_function("default_pack_1mb_message", |b| b.iter(|| set.classify(&huge)));
+    group.bench_function("default_pack_1mb_message", |b| {
+        b.iter(|| set.classify(&huge))
+    });
     if let Some((banking, messages)) = banking_pack() {
         group.bench_function("banking77_pack_per_message", |b| {
             let mut i = 0;
@@ -87,7 +93,11 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("load");
     group.sample_size(10);
     group.bench_function("compile_default_pack", |b| {
-        b.iter_batched(|| sources.clone(), |s| compile(&s, &CompileOptions::default()).unwrap(), BatchSize::LargeInput)
+        b.iter_batched(
+            || sources.clone(),
+            |s| compile(&s, &CompileOptions::default()).unwrap(),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }

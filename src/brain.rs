@@ -63,7 +63,10 @@ pub mod texts {
     }
 
     pub fn language_set(lang: Lang) -> &'static str {
-        lang.pick("好的，接下来我会用中文回复您。", "OK, I'll reply in English from now on.")
+        lang.pick(
+            "好的，接下来我会用中文回复您。",
+            "OK, I'll reply in English from now on.",
+        )
     }
 
     pub fn language_usage(lang: Lang) -> &'static str {
@@ -71,7 +74,10 @@ pub mod texts {
     }
 
     pub fn unknown_command(lang: Lang) -> &'static str {
-        lang.pick("未知命令。输入 /help 查看可用命令。", "Unknown command. Type /help to see what I understand.")
+        lang.pick(
+            "未知命令。输入 /help 查看可用命令。",
+            "Unknown command. Type /help to see what I understand.",
+        )
     }
 
     pub fn did_you_mean(lang: Lang) -> &'static str {
@@ -93,12 +99,20 @@ pub mod texts {
     }
 
     pub fn empty_message(lang: Lang) -> &'static str {
-        lang.pick("请用文字描述您的问题。", "Please describe your problem in words.")
+        lang.pick(
+            "请用文字描述您的问题。",
+            "Please describe your problem in words.",
+        )
     }
 }
 
 /// Intents offered when the bot keeps missing: the most common problems.
-const COMMON_TOPICS: [&str; 4] = ["withdrawal_delayed", "deposit_missing", "account_locked", "password_reset"];
+const COMMON_TOPICS: [&str; 4] = [
+    "withdrawal_delayed",
+    "deposit_missing",
+    "account_locked",
+    "password_reset",
+];
 
 /// Handles one user message. Commands (`/help`, `/lang`) work in any state.
 pub fn respond(set: &IntentSet, session: &Session, message: &str) -> (Session, Vec<Effect>) {
@@ -112,7 +126,12 @@ pub fn respond(set: &IntentSet, session: &Session, message: &str) -> (Session, V
     let lang = session.lang;
     if let Some(command) = trimmed.strip_prefix('/') {
         let mut parts = command.split_whitespace();
-        let name = parts.next().unwrap_or_default().split('@').next().unwrap_or_default();
+        let name = parts
+            .next()
+            .unwrap_or_default()
+            .split('@')
+            .next()
+            .unwrap_or_default();
         let effects = match name.to_lowercase().as_str() {
             "start" => vec![Effect::text(texts::welcome(lang))],
             "help" => vec![Effect::text(texts::help(lang))],
@@ -156,7 +175,8 @@ pub fn respond(set: &IntentSet, session: &Session, message: &str) -> (Session, V
         Verdict::NoMatch => {
             session.misses += 1;
             if session.misses >= 2 {
-                let topics: Vec<usize> = COMMON_TOPICS.iter().filter_map(|id| set.find(id)).collect();
+                let topics: Vec<usize> =
+                    COMMON_TOPICS.iter().filter_map(|id| set.find(id)).collect();
                 offer(set, &mut session, &topics, texts::offer_topics(lang))
             } else {
                 vec![Effect::text(texts::not_understood(lang))]
@@ -205,7 +225,8 @@ fn picked_choice(set: &IntentSet, session: &Session, text: &str) -> Option<usize
             let intent = set.find(id).map(|i| set.intent(i));
             *id == text
                 || intent.is_some_and(|intent| {
-                    crate::text::normalize(&intent.zh.title) == wanted || crate::text::normalize(&intent.en.title) == wanted
+                    crate::text::normalize(&intent.zh.title) == wanted
+                        || crate::text::normalize(&intent.en.title) == wanted
                 })
         })
     }?;

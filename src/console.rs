@@ -14,7 +14,10 @@ const MAX_LINE_BYTES: u64 = 64 * 1024;
 /// Returns `None` at end of input.
 fn read_line(input: &mut impl BufRead) -> io::Result<Option<String>> {
     let mut buffer = Vec::new();
-    let read = input.by_ref().take(MAX_LINE_BYTES).read_until(b'\n', &mut buffer)?;
+    let read = input
+        .by_ref()
+        .take(MAX_LINE_BYTES)
+        .read_until(b'\n', &mut buffer)?;
     if read == 0 {
         return Ok(None);
     }
@@ -44,10 +47,18 @@ pub fn render(effect: &Effect, output: &mut impl Write) -> io::Result<()> {
 
 /// Runs the chat until `/quit` or end of input. With `interactive`, a
 /// banner and a prompt are shown.
-pub fn run(set: &IntentSet, mut input: impl BufRead, mut output: impl Write, interactive: bool) -> io::Result<()> {
+pub fn run(
+    set: &IntentSet,
+    mut input: impl BufRead,
+    mut output: impl Write,
+    interactive: bool,
+) -> io::Result<()> {
     let mut session = Session::default();
     if interactive {
-        writeln!(output, "kefu 客服 — 请描述您的问题 / describe your problem. /help 帮助, /quit 退出")?;
+        writeln!(
+            output,
+            "kefu 客服 — 请描述您的问题 / describe your problem. /help 帮助, /quit 退出"
+        )?;
         writeln!(output, "{}", texts::welcome(Lang::Zh))?;
     }
     loop {

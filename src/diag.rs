@@ -72,7 +72,12 @@ impl SourceFile {
         (line, column)
     }
 
-    pub fn diagnostic(&self, offset: usize, severity: Severity, message: impl Into<String>) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        offset: usize,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let (line, column) = self.position(offset);
         Diagnostic {
             file: self.path.clone(),
@@ -131,7 +136,11 @@ mod tests {
         let file = SourceFile::new("dir/t.toml", "id = \"x\"\ncolour = 1\n");
         let diagnostic = file.parse_toml::<Tiny>().unwrap_err();
         assert_eq!((diagnostic.line, diagnostic.column), (2, 1));
-        assert!(diagnostic.message.contains("colour"), "{}", diagnostic.message);
+        assert!(
+            diagnostic.message.contains("colour"),
+            "{}",
+            diagnostic.message
+        );
         assert!(diagnostic.to_string().starts_with("dir/t.toml:2:1: error:"));
     }
 }

@@ -14,8 +14,8 @@ impl Lang {
     /// Parses `zh`, `en` and common spellings (`中文`, `english`, `cn`).
     pub fn parse(text: &str) -> Option<Lang> {
         match text.trim().to_lowercase().as_str() {
-            "zh" | "cn" | "zh-cn" | "zh-hans" | "zh-tw" | "zh-hant" | "chinese" | "中文" | "汉语"
-            | "简体" | "繁体" => Some(Lang::Zh),
+            "zh" | "cn" | "zh-cn" | "zh-hans" | "zh-tw" | "zh-hant" | "chinese" | "中文"
+            | "汉语" | "简体" | "繁体" => Some(Lang::Zh),
             "en" | "english" | "英文" | "英语" => Some(Lang::En),
             _ => None,
         }

@@ -48,7 +48,10 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// Reads a file as UTF-8 text; invalid UTF-8 is a diagnostic, not a crash.
-fn read_source(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Option<SourceFile>, LoadError> {
+fn read_source(
+    path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Option<SourceFile>, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -58,7 +61,10 @@ fn read_source(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Option<
         Ok(text) => Ok(Some(SourceFile::new(display, text))),
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
-            let file = SourceFile::new(display, String::from_utf8_lossy(error.as_bytes()).into_owned());
+            let file = SourceFile::new(
+                display,
+                String::from_utf8_lossy(error.as_bytes()).into_owned(),
+            );
             diagnostics.push(file.error(valid, "the file is not valid UTF-8"));
             Ok(None)
         }
@@ -73,7 +79,10 @@ pub fn read_intents(dir: &Path) -> Result<(PackSources, Vec<Diagnostic>), LoadEr
         let Some(file) = read_source(&path, &mut diagnostics)? else {
             continue;
         };
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         match name {
             SYNONYMS_FILE => sources.synonyms = Some(file),
             OUT_OF_SCOPE_FILE => sources.out_of_scope = Some(file),
@@ -100,7 +109,11 @@ pub fn dialog_ids(dir: &Path) -> Result<HashSet<String>, LoadError> {
 }
 
 /// Reads and compiles a pack: all or nothing.
-pub fn load(intents: &Path, dialogs: &Path, mut options: CompileOptions) -> Result<Compiled, LoadError> {
+pub fn load(
+    intents: &Path,
+    dialogs: &Path,
+    mut options: CompileOptions,
+) -> Result<Compiled, LoadError> {
     let (sources, mut read_problems) = read_intents(intents)?;
     options.dialogs = Some(dialog_ids(dialogs)?);
     match compile(&sources, &options) {

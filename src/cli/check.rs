@@ -6,15 +6,25 @@ use crate::diag::{Diagnostic, Severity};
 use crate::intent::{CompileOptions, IntentSet, Verdict};
 use crate::pack::{self, LoadError};
 
-pub fn run(intents: &Path, dialogs: &Path, json: bool) -> anyhow::Result<u8> {
-    let (diagnostics, summary) = match pack::load(intents, dialogs, CompileOptions::default()) {
+pub fn run(
+    intents: &Path,
+    dialogs: &Path,
+    options: CompileOptions,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let (diagnostics, summary) = match pack::load(intents, dialogs, options) {
         Ok(compiled) => {
             let mut diagnostics = compiled.warnings;
             diagnostics.extend(misclassified_examples(&compiled.set));
             let summary = format!(
                 "{} intents, {} examples, {} out-of-scope examples, {} features",
                 compiled.set.intents().len(),
-                compiled.set.intents().iter().map(|i| i.examples.len()).sum::<usize>(),
+                compiled
+                    .set
+                    .intents()
+                    .iter()
+                    .map(|i| i.examples.len())
+                    .sum::<usize>(),
                 compiled.set.out_of_scope_examples(),
                 compiled.set.feature_count()
             );
@@ -23,7 +33,10 @@ pub fn run(intents: &Path, dialogs: &Path, json: bool) -> anyhow::Result<u8> {
         Err(LoadError::Invalid(diagnostics)) => (diagnostics, None),
         Err(error) => return Err(error.into()),
     };
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     if json {
         let out = serde_json::json!({
@@ -54,12 +67,20 @@ fn misclassified_examples(set: &IntentSet) -> Vec<Diagnostic> {
             let classification = set.classify(&example.text);
             let message = match &classification.verdict {
                 Verdict::Matched(other) if *other != index => {
-                    format!("example of `{}` is classified as `{}`", intent.id, set.intent(*other).id)
+                    format!(
+                        "example of `{}` is classified as `{}`",
+                        intent.id,
+                        set.intent(*other).id
+                    )
                 }
                 Verdict::Ambiguous(candidates) if !candidates.contains(&index) => format!(
                     "example of `{}` is ambiguous between {}",
                     intent.id,
-                    candidates.iter().map(|&c| format!("`{}`", set.intent(c).id)).collect::<Vec<_>>().join(" and ")
+                    candidates
+                        .iter()
+                        .map(|&c| format!("`{}`", set.intent(c).id))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
                 _ => continue,
             };

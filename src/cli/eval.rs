@@ -57,18 +57,29 @@ pub struct Prediction {
 
 /// The label a verdict stands for: the intent, or `oos` for no match and
 /// for ambiguity (a question back to the user is not an answer).
-fn predicted_label(set: &IntentSet, verdict: &Verdict, labels: Option<&HashMap<String, String>>) -> String {
+fn predicted_label(
+    set: &IntentSet,
+    verdict: &Verdict,
+    labels: Option<&HashMap<String, String>>,
+) -> String {
     match verdict {
         Verdict::Matched(intent) => {
             let id = &set.intent(*intent).id;
-            labels.and_then(|l| l.get(id)).cloned().unwrap_or_else(|| id.clone())
+            labels
+                .and_then(|l| l.get(id))
+                .cloned()
+                .unwrap_or_else(|| id.clone())
         }
         _ => OUT_OF_SCOPE_LABEL.to_string(),
     }
 }
 
 /// Classifies every row, timing each call.
-pub fn predict(set: &IntentSet, rows: &[&LabelledRow], labels: Option<&HashMap<String, String>>) -> Vec<Prediction> {
+pub fn predict(
+    set: &IntentSet,
+    rows: &[&LabelledRow],
+    labels: Option<&HashMap<String, String>>,
+) -> Vec<Prediction> {
     rows.iter()
         .map(|row| {
             let started = Instant::now();
@@ -110,9 +121,15 @@ fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
 pub fn evaluate(predictions: &[Prediction], known: &dyn Fn(&str) -> bool) -> Metrics {
     let n = predictions.len();
     let correct = predictions.iter().filter(|p| p.gold == p.predicted).count();
-    let in_scope: Vec<&Prediction> = predictions.iter().filter(|p| p.gold != OUT_OF_SCOPE_LABEL).collect();
+    let in_scope: Vec<&Prediction> = predictions
+        .iter()
+        .filter(|p| p.gold != OUT_OF_SCOPE_LABEL)
+        .collect();
     let gold_oos = n - in_scope.len();
-    let predicted_oos = predictions.iter().filter(|p| p.predicted == OUT_OF_SCOPE_LABEL).count();
+    let predicted_oos = predictions
+        .iter()
+        .filter(|p| p.predicted == OUT_OF_SCOPE_LABEL)
+        .count();
     let both_oos = predictions
         .iter()
         .filter(|p| p.gold == OUT_OF_SCOPE_LABEL && p.predicted == OUT_OF_SCOPE_LABEL)
@@ -175,10 +192,17 @@ pub fn evaluate(predictions: &[Prediction], known: &dyn Fn(&str) -> bool) -> Met
     Metrics {
         n,
         accuracy: ratio(correct, n).unwrap_or(0.0),
-        in_scope_accuracy: ratio(in_scope.iter().filter(|p| p.gold == p.predicted).count(), in_scope.len()),
+        in_scope_accuracy: ratio(
+            in_scope.iter().filter(|p| p.gold == p.predicted).count(),
+            in_scope.len(),
+        ),
         oos_recall: ratio(both_oos, gold_oos),
         oos_precision: ratio(both_oos, predicted_oos),
-        macro_f1: if f1_count > 0 { f1_sum / f1_count as f64 } else { 0.0 },
+        macro_f1: if f1_count > 0 {
+            f1_sum / f1_count as f64
+        } else {
+            0.0
+        },
         ambiguous: predictions.iter().filter(|p| p.ambiguous).count(),
         latency_us: Latency {
             median: percentile(&latencies, 50.0),
@@ -196,7 +220,12 @@ fn percent(value: Option<f64>) -> String {
     value.map_or("n/a".to_string(), |v| format!("{:.2}%", v * 100.0))
 }
 
-fn print(metrics: &Metrics, predictions: &[Prediction], json: bool, errors: bool) -> anyhow::Result<()> {
+fn print(
+    metrics: &Metrics,
+    predictions: &[Prediction],
+    json: bool,
+    errors: bool,
+) -> anyhow::Result<()> {
     if json {
         let mut value = serde_json::to_value(metrics)?;
         if errors {
@@ -214,19 +243,31 @@ fn print(metrics: &Metrics, predictions: &[Prediction], json: bool, errors: bool
     }
     println!("messages:            {}", metrics.n);
     println!("accuracy:            {}", percent(Some(metrics.accuracy)));
-    println!("in-scope accuracy:   {}", percent(metrics.in_scope_accuracy));
+    println!(
+        "in-scope accuracy:   {}",
+        percent(metrics.in_scope_accuracy)
+    );
     println!("out-of-scope recall: {}", percent(metrics.oos_recall));
     println!("oos precision:       {}", percent(metrics.oos_precision));
     println!("macro-F1:            {:.4}", metrics.macro_f1);
-    println!("ambiguous verdicts:  {} (counted as out of scope)", metrics.ambiguous);
+    println!(
+        "ambiguous verdicts:  {} (counted as out of scope)",
+        metrics.ambiguous
+    );
     println!(
         "classify latency:    median {:.1} µs, p99 {:.1} µs, max {:.1} µs",
         metrics.latency_us.median, metrics.latency_us.p99, metrics.latency_us.max
     );
     if !metrics.unknown_labels.is_empty() {
-        println!("labels not in the pack: {}", metrics.unknown_labels.join(", "));
+        println!(
+            "labels not in the pack: {}",
+            metrics.unknown_labels.join(", ")
+        );
     }
-    println!("\n{:<32} {:>9} {:>7} {:>7} {:>8}", "intent", "precision", "recall", "F1", "support");
+    println!(
+        "\n{:<32} {:>9} {:>7} {:>7} {:>8}",
+        "intent", "precision", "recall", "F1", "support"
+    );
     for (label, scores) in &metrics.per_intent {
         println!(
             "{:<32} {:>9.3} {:>7.3} {:>7.3} {:>8}",
@@ -276,7 +317,11 @@ pub fn folds(rows: &[LabelledRow], k: usize) -> Vec<usize> {
 
 /// K-fold cross-validation: for each fold, import the other folds into a pack
 /// (in memory), classify the fold, and pool all predictions.
-pub fn cross_validate(rows: &[LabelledRow], k: usize) -> anyhow::Result<(Metrics, Vec<Prediction>)> {
+pub fn cross_validate(
+    rows: &[LabelledRow],
+    k: usize,
+    options: &CompileOptions,
+) -> anyhow::Result<(Metrics, Vec<Prediction>)> {
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
     anyhow::ensure!(rows.len() >= k, "--cv {k} needs at least {k} rows");
     let assignment = folds(rows, k);
@@ -289,12 +334,22 @@ pub fn cross_validate(rows: &[LabelledRow], k: usize) -> anyhow::Result<(Metrics
             .filter(|(_, f)| **f != fold)
             .map(|(row, _)| row.clone())
             .collect();
-        let test: Vec<&LabelledRow> = rows.iter().zip(&assignment).filter(|(_, f)| **f == fold).map(|(r, _)| r).collect();
+        let test: Vec<&LabelledRow> = rows
+            .iter()
+            .zip(&assignment)
+            .filter(|(_, f)| **f == fold)
+            .map(|(r, _)| r)
+            .collect();
         let (sources, summary) = import_pack(&train, "cv");
-        let compiled = compile(&sources, &CompileOptions::default()).map_err(|problems| {
+        let compiled = compile(&sources, options).map_err(|problems| {
             anyhow::anyhow!(
                 "fold {fold} did not compile: {}",
-                problems.iter().map(ToString::to_string).take(5).collect::<Vec<_>>().join("; ")
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
         })?;
         known.extend(summary.labels.values().cloned());
@@ -305,8 +360,14 @@ pub fn cross_validate(rows: &[LabelledRow], k: usize) -> anyhow::Result<(Metrics
     Ok((metrics, predictions))
 }
 
-pub fn run_cross_validation(rows: &[LabelledRow], k: usize, json: bool, errors: bool) -> anyhow::Result<u8> {
-    let (metrics, predictions) = cross_validate(rows, k)?;
+pub fn run_cross_validation(
+    rows: &[LabelledRow],
+    k: usize,
+    options: &CompileOptions,
+    json: bool,
+    errors: bool,
+) -> anyhow::Result<u8> {
+    let (metrics, predictions) = cross_validate(rows, k, options)?;
     print(&metrics, &predictions, json, errors)?;
     Ok(0)
 }
@@ -327,7 +388,14 @@ mod tests {
 
     #[test]
     fn metrics_count_out_of_scope_apart() {
-        let predictions = [p("a", "a"), p("a", "b"), p("b", "b"), p("oos", "oos"), p("oos", "a"), p("a", "oos")];
+        let predictions = [
+            p("a", "a"),
+            p("a", "b"),
+            p("b", "b"),
+            p("oos", "oos"),
+            p("oos", "a"),
+            p("a", "oos"),
+        ];
         let m = evaluate(&predictions, &|l| l == "a" || l == "b");
         assert_eq!(m.n, 6);
         assert!((m.accuracy - 0.5).abs() < 1e-9);
@@ -351,7 +419,11 @@ mod tests {
             .collect();
         let assignment = folds(&rows, 5);
         for fold in 0..5 {
-            let a = rows.iter().zip(&assignment).filter(|(r, f)| **f == fold && r.label == "a").count();
+            let a = rows
+                .iter()
+                .zip(&assignment)
+                .filter(|(r, f)| **f == fold && r.label == "a")
+                .count();
             assert_eq!(a, 2);
         }
     }

@@ -52,12 +52,19 @@ pub fn read_labelled(path: &Path) -> anyhow::Result<Vec<LabelledRow>> {
         bail!("{}: the header has no `text` column", path.display());
     };
     let Some(label_column) = find(&["intent", "category", "label"]) else {
-        bail!("{}: the header has no `intent` (or `category`) column", path.display());
+        bail!(
+            "{}: the header has no `intent` (or `category`) column",
+            path.display()
+        );
     };
     let mut rows = Vec::new();
     for (index, record) in reader.byte_records().enumerate() {
         let record = record.with_context(|| format!("{}: row {}", path.display(), index + 2))?;
-        let field = |column: usize| String::from_utf8_lossy(record.get(column).unwrap_or_default()).trim().to_string();
+        let field = |column: usize| {
+            String::from_utf8_lossy(record.get(column).unwrap_or_default())
+                .trim()
+                .to_string()
+        };
         let (text, label) = (field(text_column), field(label_column));
         if text.is_empty() || label.is_empty() {
             continue;
@@ -154,7 +161,9 @@ pub fn import_pack(rows: &[LabelledRow], dir: &str) -> (PackSources, ImportSumma
             toml_string(&format!("(No answer written yet for: {label})")),
             toml_list(&en),
         );
-        sources.intents.push(SourceFile::new(format!("{dir}/{id}.toml"), file));
+        sources
+            .intents
+            .push(SourceFile::new(format!("{dir}/{id}.toml"), file));
     }
     summary.intents = sources.intents.len();
     if !out_of_scope.is_empty() {
@@ -182,13 +191,17 @@ pub fn run(file: &Path, out: &Path) -> anyhow::Result<u8> {
             .filter_map(Result::ok)
             .any(|e| e.path().extension().is_some_and(|x| x == "toml"));
         if occupied {
-            bail!("{} already holds .toml files; import into a new directory", out.display());
+            bail!(
+                "{} already holds .toml files; import into a new directory",
+                out.display()
+            );
         }
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (sources, summary) = import_pack(&rows, &out.display().to_string());
     for source in sources.intents.iter().chain(&sources.out_of_scope) {
-        std::fs::write(&source.path, &source.text).with_context(|| format!("cannot write {}", source.path))?;
+        std::fs::write(&source.path, &source.text)
+            .with_context(|| format!("cannot write {}", source.path))?;
     }
     println!(
         "imported {} rows: {} intents, {} examples, {} out-of-scope examples into {}",
@@ -204,7 +217,10 @@ pub fn run(file: &Path, out: &Path) -> anyhow::Result<u8> {
     if summary.renamed.len() > 20 {
         println!("  … and {} more renamed labels", summary.renamed.len() - 20);
     }
-    println!("next: write the answers, then `kefu check --intents {}`", out.display());
+    println!(
+        "next: write the answers, then `kefu check --intents {}`",
+        out.display()
+    );
     Ok(0)
 }
 
@@ -241,6 +257,9 @@ mod tests {
         assert_eq!(ids, ["withdraw", "intent", "intent_2"]);
         let parsed: toml::Value = toml::from_str(&sources.intents[0].text).unwrap();
         assert_eq!(parsed["zh"]["examples"][0].as_str(), Some("我的提币没到"));
-        assert_eq!(parsed["en"]["examples"][0].as_str(), Some("withdrawal pending"));
+        assert_eq!(
+            parsed["en"]["examples"][0].as_str(),
+            Some("withdrawal pending")
+        );
     }
 }

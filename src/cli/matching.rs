@@ -7,7 +7,12 @@ use crate::text::TokenKind;
 
 /// The verdict as JSON: `{"kind": "matched", "intents": ["id"]}`.
 pub fn verdict_json(set: &IntentSet, verdict: &Verdict) -> serde_json::Value {
-    let ids = |intents: &[usize]| intents.iter().map(|&i| set.intent(i).id.clone()).collect::<Vec<_>>();
+    let ids = |intents: &[usize]| {
+        intents
+            .iter()
+            .map(|&i| set.intent(i).id.clone())
+            .collect::<Vec<_>>()
+    };
     match verdict {
         Verdict::Matched(intent) => json!({"kind": "matched", "intents": ids(&[*intent])}),
         Verdict::Ambiguous(intents) => json!({"kind": "ambiguous", "intents": ids(intents)}),
@@ -47,7 +52,10 @@ fn explanation_json(set: &IntentSet, message: &str, e: &Explanation) -> serde_js
 pub fn run(set: &IntentSet, message: &str, as_json: bool) -> anyhow::Result<u8> {
     let e = set.explain(message);
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&explanation_json(set, message, &e))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&explanation_json(set, message, &e))?
+        );
         return Ok(0);
     }
     let analysis = &e.analysis;
@@ -55,13 +63,19 @@ pub fn run(set: &IntentSet, message: &str, as_json: bool) -> anyhow::Result<u8> 
     let tokens: Vec<&str> = analysis.tokens.iter().map(|t| t.text.as_str()).collect();
     println!("tokens:      {}", tokens.join(" | "));
     for correction in analysis.corrections.iter().flatten() {
-        println!("corrected:   {} → {} (distance {})", correction.from, correction.to, correction.distance);
+        println!(
+            "corrected:   {} → {} (distance {})",
+            correction.from, correction.to, correction.distance
+        );
     }
     for (concept, found) in &e.synonyms {
         println!("synonym:     {found} → ~{concept}");
     }
     for (intent, keyword, weight) in &e.keywords {
-        println!("keyword:     {keyword} (weight {weight}) of {}", set.intent(*intent).id);
+        println!(
+            "keyword:     {keyword} (weight {weight}) of {}",
+            set.intent(*intent).id
+        );
     }
     for (intent, pattern) in &e.patterns {
         println!("pattern:     /{pattern}/ of {}", set.intent(*intent).id);
@@ -74,7 +88,11 @@ pub fn run(set: &IntentSet, message: &str, as_json: bool) -> anyhow::Result<u8> 
         Verdict::Matched(intent) => format!("MATCHED {}", set.intent(*intent).id),
         Verdict::Ambiguous(intents) => format!(
             "AMBIGUOUS between {} (scores closer than {})",
-            intents.iter().map(|&i| set.intent(i).id.as_str()).collect::<Vec<_>>().join(", "),
+            intents
+                .iter()
+                .map(|&i| set.intent(i).id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             settings.min_margin
         ),
         Verdict::NoMatch => {
@@ -98,8 +116,20 @@ pub fn run(set: &IntentSet, message: &str, as_json: bool) -> anyhow::Result<u8> 
         println!("out-of-scope score: {oos:.3}");
     }
     println!("candidates:");
-    for (rank, (candidate, parts)) in e.classification.candidates.iter().zip(&e.contributions).enumerate().take(3) {
-        println!("  {}. {:<24} {:>7.3}", rank + 1, set.intent(candidate.intent).id, candidate.score);
+    for (rank, (candidate, parts)) in e
+        .classification
+        .candidates
+        .iter()
+        .zip(&e.contributions)
+        .enumerate()
+        .take(3)
+    {
+        println!(
+            "  {}. {:<24} {:>7.3}",
+            rank + 1,
+            set.intent(candidate.intent).id,
+            candidate.score
+        );
         for part in parts.iter().take(8) {
             println!("       {:+.3}  {:<7} {}", part.score, part.kind, part.text);
         }

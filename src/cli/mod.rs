@@ -7,10 +7,10 @@ mod eval;
 mod import;
 mod matching;
 
-pub use eval::{evaluate, Metrics};
+pub use eval::{cross_validate, evaluate, predict, Metrics, Prediction};
 pub use import::{import_pack, read_labelled, ImportSummary, LabelledRow};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -19,7 +19,11 @@ use crate::intent::{CompileOptions, Compiled};
 use crate::pack::{self, LoadError};
 
 #[derive(Parser, Debug)]
-#[command(name = "kefu", version, about = "kefu 客服: a bilingual customer-service bot for a crypto exchange")]
+#[command(
+    name = "kefu",
+    version,
+    about = "kefu 客服: a bilingual customer-service bot for a crypto exchange"
+)]
 pub struct Cli {
     /// Directory of intent files.
     #[arg(long, global = true, default_value = "intents", env = "KEFU_INTENTS")]
@@ -27,8 +31,40 @@ pub struct Cli {
     /// Directory of dialog files.
     #[arg(long, global = true, default_value = "dialogs", env = "KEFU_DIALOGS")]
     pub dialogs: PathBuf,
+    /// Override the pack's minimum score for a match.
+    #[arg(long, global = true, value_name = "SCORE")]
+    pub min_score: Option<f32>,
+    /// Override the pack's minimum margin between the best two intents.
+    #[arg(long, global = true, value_name = "MARGIN")]
+    pub min_margin: Option<f32>,
+    /// Training passes (tuning).
+    #[arg(long, global = true, hide = true)]
+    pub epochs: Option<usize>,
+    /// Training step cap (tuning).
+    #[arg(long, global = true, hide = true)]
+    pub aggressiveness: Option<f32>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Compile options with the command line's overrides.
+    pub fn compile_options(&self) -> CompileOptions {
+        let mut options = CompileOptions::default();
+        if let Some(min_score) = self.min_score {
+            options.settings.min_score = min_score;
+        }
+        if let Some(min_margin) = self.min_margin {
+            options.settings.min_margin = min_margin;
+        }
+        if let Some(epochs) = self.epochs {
+            options.train.epochs = epochs;
+        }
+        if let Some(aggressiveness) = self.aggressiveness {
+            options.train.aggressiveness = aggressiveness;
+        }
+        options
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,27 +127,41 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Chat { data: _ } => {
-            let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+            let Some(compiled) = load_or_report(cli)? else {
                 return Ok(1);
             };
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
-            crate::console::run(&compiled.set, stdin.lock(), std::io::stdout().lock(), interactive)?;
+            crate::console::run(
+                &compiled.set,
+                stdin.lock(),
+                std::io::stdout().lock(),
+                interactive,
+            )?;
             Ok(0)
         }
-        Command::Check { json } => check::run(&cli.intents, &cli.dialogs, *json),
+        Command::Check { json } => {
+            check::run(&cli.intents, &cli.dialogs, cli.compile_options(), *json)
+        }
         Command::Match { text, json } => {
-            let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+            let Some(compiled) = load_or_report(cli)? else {
                 return Ok(1);
             };
             matching::run(&compiled.set, text, *json)
         }
-        Command::Eval { file, json, errors, cv } => {
+        Command::Eval {
+            file,
+            json,
+            errors,
+            cv,
+        } => {
             let rows = import::read_labelled(file)?;
             match cv {
-                Some(k) => eval::run_cross_validation(&rows, *k, *json, *errors),
+                Some(k) => {
+                    eval::run_cross_validation(&rows, *k, &cli.compile_options(), *json, *errors)
+                }
                 None => {
-                    let Some(compiled) = load_or_report(&cli.intents, &cli.dialogs)? else {
+                    let Some(compiled) = load_or_report(cli)? else {
                         return Ok(1);
                     };
                     eval::run(&compiled.set, &rows, *json, *errors)
@@ -124,14 +174,18 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
 
 /// Loads the pack; on problems prints them and returns `None` (exit 1). IO
 /// errors propagate (exit 2).
-fn load_or_report(intents: &Path, dialogs: &Path) -> anyhow::Result<Option<Compiled>> {
-    match pack::load(intents, dialogs, CompileOptions::default()) {
+fn load_or_report(cli: &Cli) -> anyhow::Result<Option<Compiled>> {
+    let intents = &cli.intents;
+    match pack::load(intents, &cli.dialogs, cli.compile_options()) {
         Ok(compiled) => Ok(Some(compiled)),
         Err(LoadError::Invalid(problems)) => {
             for problem in &problems {
                 eprintln!("{problem}");
             }
-            eprintln!("kefu: the pack in {} has problems; run `kefu check`", intents.display());
+            eprintln!(
+                "kefu: the pack in {} has problems; run `kefu check`",
+                intents.display()
+            );
             Ok(None)
         }
         Err(error) => Err(error.into()),

@@ -52,7 +52,10 @@ fn is_valid_id(id: &str) -> bool {
 /// Compiles a pack. Either every file is valid and the whole pack is
 /// returned, or nothing is: the errors (and warnings) come back instead, so a
 /// pack is never half-loaded.
-pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile(
+    sources: &PackSources,
+    options: &CompileOptions,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut builder = LexiconBuilder::default();
     let mut concepts: Vec<String> = Vec::new();
@@ -66,7 +69,8 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                 for group in &parsed.group {
                     let concept = group.concept.get_ref().trim().to_string();
                     if concept.is_empty() {
-                        diagnostics.push(file.error(group.concept.span().start, "empty concept name"));
+                        diagnostics
+                            .push(file.error(group.concept.span().start, "empty concept name"));
                         continue;
                     }
                     if !concept_seen.insert(concept.clone()) {
@@ -87,7 +91,12 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                     for word in &group.words {
                         let normalized = normalize(word.get_ref());
                         if normalized.is_empty() {
-                            diagnostics.push(file.error(word.span().start, "synonym is empty after normalisation"));
+                            diagnostics.push(
+                                file.error(
+                                    word.span().start,
+                                    "synonym is empty after normalisation",
+                                ),
+                            );
                             continue;
                         }
                         if let Some(owner) = word_owner.get(&normalized) {
@@ -147,7 +156,10 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
             ));
         }
         if let Some(first) = ids.get(&id) {
-            diagnostics.push(file.error(id_at, format!("duplicate intent id `{id}` (also in {first})")));
+            diagnostics.push(file.error(
+                id_at,
+                format!("duplicate intent id `{id}` (also in {first})"),
+            ));
             continue;
         }
         ids.insert(id.clone(), file.path.clone());
@@ -157,7 +169,10 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
             if !known.contains(dialog.get_ref()) {
                 diagnostics.push(file.error(
                     dialog.span().start,
-                    format!("dialog `{}` does not exist in the dialogs directory", dialog.get_ref()),
+                    format!(
+                        "dialog `{}` does not exist in the dialogs directory",
+                        dialog.get_ref()
+                    ),
                 ));
             }
         }
@@ -174,7 +189,10 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
         };
         for (lang, section) in [(Lang::Zh, &parsed.zh), (Lang::En, &parsed.en)] {
             let Some(section) = section else {
-                diagnostics.push(file.error(id_at, format!("intent `{id}` has no [{lang}] section: every intent needs zh and en")));
+                diagnostics.push(file.error(
+                    id_at,
+                    format!("intent `{id}` has no [{lang}] section: every intent needs zh and en"),
+                ));
                 continue;
             };
             let at = section.span().start;
@@ -195,7 +213,10 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                 .map(|a| a.get_ref().trim().to_string())
                 .filter(|a| !a.is_empty());
             if text.answer.is_none() && intent.dialog.is_none() {
-                diagnostics.push(file.error(at, format!("[{lang}] needs an `answer` (or the intent needs a `dialog`)")));
+                diagnostics.push(file.error(
+                    at,
+                    format!("[{lang}] needs an `answer` (or the intent needs a `dialog`)"),
+                ));
             }
             if section.examples.is_empty() && section.keywords.is_empty() {
                 diagnostics.push(file.warning(
@@ -207,7 +228,9 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                 let example_text = example.get_ref();
                 let normalized = normalize(example_text);
                 if normalized.is_empty() {
-                    diagnostics.push(file.error(example.span().start, "example is empty after normalisation"));
+                    diagnostics.push(
+                        file.error(example.span().start, "example is empty after normalisation"),
+                    );
                     continue;
                 }
                 match example_owner.get(&normalized) {
@@ -215,7 +238,9 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                         example.span().start,
                         format!("the same example is also in intent `{owner}`"),
                     )),
-                    Some(_) => diagnostics.push(file.warning(example.span().start, "duplicate example")),
+                    Some(_) => {
+                        diagnostics.push(file.warning(example.span().start, "duplicate example"))
+                    }
                     None => {
                         example_owner.insert(normalized, id.clone());
                     }
@@ -232,7 +257,15 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                 training.push((example_text.clone(), index, 1.0));
             }
             for keyword in &section.keywords {
-                add_keyword(file, keyword, index, &mut builder, &mut intent, &mut training, &mut diagnostics);
+                add_keyword(
+                    file,
+                    keyword,
+                    index,
+                    &mut builder,
+                    &mut intent,
+                    &mut training,
+                    &mut diagnostics,
+                );
             }
             for pattern in &section.patterns {
                 match regex::Regex::new(pattern.get_ref()) {
@@ -249,12 +282,17 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
             }
             for veto in &section.veto {
                 if !builder.add_phrase(veto.get_ref(), PhraseTarget::Veto(index)) {
-                    diagnostics.push(file.error(veto.span().start, "veto word is empty after normalisation"));
+                    diagnostics.push(
+                        file.error(veto.span().start, "veto word is empty after normalisation"),
+                    );
                 }
             }
         }
         if intent.examples.is_empty() && intent.keywords.is_empty() {
-            diagnostics.push(file.error(id_at, format!("intent `{id}` is empty: give examples or keywords")));
+            diagnostics.push(file.error(
+                id_at,
+                format!("intent `{id}` is empty: give examples or keywords"),
+            ));
         }
         intents.push(intent);
     }
@@ -268,13 +306,18 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
                 for section in [&parsed.zh, &parsed.en].into_iter().flatten() {
                     for example in &section.examples {
                         if normalize(example.get_ref()).is_empty() {
-                            diagnostics.push(file.error(example.span().start, "example is empty after normalisation"));
+                            diagnostics.push(file.error(
+                                example.span().start,
+                                "example is empty after normalisation",
+                            ));
                             continue;
                         }
                         if let Some(owner) = example_owner.get(&normalize(example.get_ref())) {
                             diagnostics.push(file.warning(
                                 example.span().start,
-                                format!("out-of-scope example is also an example of intent `{owner}`"),
+                                format!(
+                                    "out-of-scope example is also an example of intent `{owner}`"
+                                ),
                             ));
                         }
                         builder.add_text(example.get_ref());
@@ -302,11 +345,14 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
     }
 
     let lexicon = builder.build();
-    let documents: Vec<Vec<u64>> = training
+    let documents: Vec<Vec<(u64, u8)>> = training
         .iter()
         .map(|(text, _, _)| {
             let analysis = lexicon.analyze(text, false);
-            features(&analysis, &lexicon, &concepts).into_iter().map(|(key, _)| key).collect()
+            features(&analysis, &lexicon, &concepts)
+                .into_iter()
+                .map(|(key, origin)| (key, origin.group()))
+                .collect()
         })
         .collect();
     let vectorizer = Vectorizer::fit(documents.iter().map(Vec::as_slice));
@@ -322,6 +368,7 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
     let has_out_of_scope = out_of_scope_examples > 0;
     let classes = intents.len() + usize::from(has_out_of_scope);
     let model = LinearModel::train(&samples, classes, vectorizer.len(), options.train);
+    let score_scale = score_scale(&model, &samples, intents.len());
     let patterns = match super::patterns::Patterns::new(&patterns) {
         Ok(patterns) => patterns,
         Err(error) => {
@@ -342,6 +389,7 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
             lexicon,
             vectorizer,
             model,
+            score_scale,
             out_of_scope_class: has_out_of_scope.then_some(out_of_scope_class),
             out_of_scope_examples,
             patterns,
@@ -350,6 +398,25 @@ pub fn compile(sources: &PackSources, options: &CompileOptions) -> Result<Compil
         },
         warnings: diagnostics,
     })
+}
+
+/// 1 / the median own-intent score of the training examples (see
+/// `IntentSet::score_scale`), bounded so a degenerate pack cannot blow
+/// scores up.
+fn score_scale(model: &LinearModel, samples: &[Sample], intents: usize) -> f32 {
+    let mut scores = vec![0.0f32; model.classes()];
+    let mut own: Vec<f32> = Vec::with_capacity(samples.len());
+    for sample in samples.iter().filter(|s| (s.class as usize) < intents) {
+        scores.iter_mut().for_each(|s| *s = 0.0);
+        model.score_into(&sample.vector, &mut scores);
+        own.push(scores[sample.class as usize]);
+    }
+    if own.is_empty() {
+        return 1.0;
+    }
+    let middle = own.len() / 2;
+    let median = *own.select_nth_unstable_by(middle, f32::total_cmp).1;
+    1.0 / median.max(0.05)
 }
 
 fn add_keyword(
@@ -367,11 +434,21 @@ fn add_keyword(
     if !KEYWORD_WEIGHT_RANGE.contains(&weight) {
         diagnostics.push(file.error(
             at,
-            format!("keyword weight {weight} is outside {}..={}", KEYWORD_WEIGHT_RANGE.start(), KEYWORD_WEIGHT_RANGE.end()),
+            format!(
+                "keyword weight {weight} is outside {}..={}",
+                KEYWORD_WEIGHT_RANGE.start(),
+                KEYWORD_WEIGHT_RANGE.end()
+            ),
         ));
         return;
     }
-    if !builder.add_phrase(text, PhraseTarget::Keyword { intent: index, weight }) {
+    if !builder.add_phrase(
+        text,
+        PhraseTarget::Keyword {
+            intent: index,
+            weight,
+        },
+    ) {
         diagnostics.push(file.error(at, "keyword is empty after normalisation"));
         return;
     }
@@ -386,7 +463,12 @@ mod tests {
     use super::*;
 
     pub(crate) fn intent_file(id: &str, zh: &[&str], en: &[&str]) -> SourceFile {
-        let list = |xs: &[&str]| xs.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+        let list = |xs: &[&str]| {
+            xs.iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         SourceFile::new(
             format!("intents/{id}.toml"),
             format!(
@@ -425,7 +507,10 @@ mod tests {
             "intents/e.toml:2:",
         ];
         for expected in expect {
-            assert!(text.iter().any(|t| t.starts_with(expected)), "missing {expected:?} in {text:#?}");
+            assert!(
+                text.iter().any(|t| t.starts_with(expected)),
+                "missing {expected:?} in {text:#?}"
+            );
         }
     }
 
@@ -437,17 +522,35 @@ mod tests {
             dialogs: Some(HashSet::new()),
             ..CompileOptions::default()
         };
-        let errors = compile(&PackSources { intents: vec![file], ..Default::default() }, &options).unwrap_err();
-        assert!(errors[0].to_string().contains("dialog `nope` does not exist"), "{errors:?}");
+        let errors = compile(
+            &PackSources {
+                intents: vec![file],
+                ..Default::default()
+            },
+            &options,
+        )
+        .unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("dialog `nope` does not exist"),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn duplicate_examples_warn() {
         let sources = PackSources {
-            intents: vec![intent_file("a", &["提币"], &["same"]), intent_file("b", &["充币"], &["same"])],
+            intents: vec![
+                intent_file("a", &["提币"], &["same"]),
+                intent_file("b", &["充币"], &["same"]),
+            ],
             ..Default::default()
         };
         let compiled = compile(&sources, &CompileOptions::default()).unwrap();
-        assert!(compiled.warnings.iter().any(|w| w.message.contains("also in intent `a`")));
+        assert!(compiled
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("also in intent `a`")));
     }
 }

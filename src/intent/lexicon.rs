@@ -197,13 +197,16 @@ impl LexiconBuilder {
         if normalized.is_empty() {
             return false;
         }
-        let id = *self.phrase_ids.entry(normalized.clone()).or_insert_with(|| {
-            self.phrases.push(Phrase {
-                text: normalized,
-                targets: Vec::new(),
+        let id = *self
+            .phrase_ids
+            .entry(normalized.clone())
+            .or_insert_with(|| {
+                self.phrases.push(Phrase {
+                    text: normalized,
+                    targets: Vec::new(),
+                });
+                (self.phrases.len() - 1) as u32
             });
-            (self.phrases.len() - 1) as u32
-        });
         let targets = &mut self.phrases[id as usize].targets;
         if !targets.contains(&target) {
             targets.push(target);
@@ -244,7 +247,10 @@ impl LexiconBuilder {
                     .map(|w| stemmer.stem(w).into_owned())
                     .collect();
                 if let Some(first) = stems.first() {
-                    latin.entry(first.clone()).or_default().push((stems, id as u32));
+                    latin
+                        .entry(first.clone())
+                        .or_default()
+                        .push((stems, id as u32));
                 }
             }
         }
@@ -310,7 +316,9 @@ impl Lexicon {
                     } else {
                         None
                     };
-                    let word = correction.as_ref().map_or(token.text.as_str(), |c| c.to.as_str());
+                    let word = correction
+                        .as_ref()
+                        .map_or(token.text.as_str(), |c| c.to.as_str());
                     terms.push(self.stem(word));
                     corrections.push(correction);
                 }

@@ -12,12 +12,25 @@ use crate::text::{is_han, TokenKind};
 pub(crate) enum Origin {
     /// A word (by token index).
     Token(usize),
+    /// A character n-gram of a word (by token index).
+    CharGram(usize),
     /// Two consecutive words (the first's token index).
     Pair(usize),
     /// Two consecutive Han characters (character offset of the first).
     HanPair(usize),
     /// A synonym group (concept index).
     Concept(u32),
+}
+
+const CHAR_GRAM_TAG: u8 = b'g';
+const CHAR_GRAM_SIZES: std::ops::RangeInclusive<usize> = 3..=5;
+
+impl Origin {
+    /// The vectoriser group: character n-grams are normalised apart from
+    /// the rest, so that a long word's many n-grams do not drown its words.
+    pub(crate) fn group(self) -> u8 {
+        u8::from(matches!(self, Origin::CharGram(_)))
+    }
 }
 
 /// The features of an analysed message, each with its origin.
@@ -27,12 +40,42 @@ pub(crate) enum Origin {
 /// - every pair of consecutive Han characters (robust to segmentation and to
 ///   words jieba does not know);
 /// - every synonym concept found (shared by all variants and both languages).
-pub(crate) fn features(analysis: &Analysis, lexicon: &Lexicon, concepts: &[String]) -> Vec<(u64, Origin)> {
+pub(crate) fn features(
+    analysis: &Analysis,
+    lexicon: &Lexicon,
+    concepts: &[String],
+) -> Vec<(u64, Origin)> {
     let mut out = Vec::with_capacity(analysis.terms.len() * 3 + analysis.phrases.len());
     for (index, term) in analysis.terms.iter().enumerate() {
         out.push((feature_key(b'u', &[term]), Origin::Token(index)));
         if let Some(next) = analysis.terms.get(index + 1) {
             out.push((feature_key(b'b', &[term, next]), Origin::Pair(index)));
+        }
+    }
+    // Character n-grams of Latin words, within word boundaries: robust to
+    // inflection and typos the speller leaves alone ("withdrawl" shares
+    // "<wit", "with", "draw" with "withdrawal").
+    let mut gram = String::with_capacity(24);
+    for (index, token) in analysis.tokens.iter().enumerate() {
+        if token.kind != TokenKind::Word {
+            continue;
+        }
+        let word = analysis.corrections[index]
+            .as_ref()
+            .map_or(token.text.as_str(), |c| c.to.as_str());
+        let chars: Vec<char> = std::iter::once('<')
+            .chain(word.chars())
+            .chain(std::iter::once('>'))
+            .collect();
+        for n in CHAR_GRAM_SIZES {
+            for window in chars.windows(n) {
+                gram.clear();
+                gram.extend(window);
+                out.push((
+                    feature_key(CHAR_GRAM_TAG, &[&gram]),
+                    Origin::CharGram(index),
+                ));
+            }
         }
     }
     let mut previous: Option<char> = None;
@@ -53,7 +96,10 @@ pub(crate) fn features(analysis: &Analysis, lexicon: &Lexicon, concepts: &[Strin
     for hit in &analysis.phrases {
         for target in lexicon.phrase_targets(hit.phrase) {
             if let PhraseTarget::Concept(concept) = target {
-                out.push((feature_key(b'k', &[&concepts[*concept as usize]]), Origin::Concept(*concept)));
+                out.push((
+                    feature_key(b'k', &[&concepts[*concept as usize]]),
+                    Origin::Concept(*concept),
+                ));
             }
         }
     }
@@ -140,11 +186,19 @@ impl IntentSet {
         self.classify_analysis(&analysis).0
     }
 
-    fn classify_analysis(&self, analysis: &Analysis) -> (Classification, Vec<(u64, Origin)>, Vec<usize>) {
+    fn classify_analysis(
+        &self,
+        analysis: &Analysis,
+    ) -> (Classification, Vec<(u64, Origin)>, Vec<usize>) {
         let keys = features(analysis, &self.lexicon, &self.concepts);
-        let vector = self.vectorizer.vectorize(keys.iter().map(|(key, _)| *key));
+        let vector = self
+            .vectorizer
+            .vectorize(keys.iter().map(|(key, origin)| (*key, origin.group())));
         let mut scores = vec![0.0f32; self.model.classes().max(self.intents.len())];
         self.model.score_into(&vector, &mut scores);
+        for score in &mut scores {
+            *score *= self.score_scale;
+        }
         let pattern_hits = self.patterns.matches(&analysis.normalized);
         for &hit in &pattern_hits {
             scores[self.pattern_intents[hit] as usize] += PATTERN_BONUS;
@@ -179,7 +233,7 @@ impl IntentSet {
             Some(best) => {
                 let close: Vec<usize> = candidates
                     .iter()
-                    .take_while(|c| best.score - c.score < settings.min_margin)
+                    .take_while(|c| best.score - c.score <= settings.min_margin)
                     .map(|c| c.intent)
                     .take(3)
                     .collect();
@@ -204,7 +258,9 @@ impl IntentSet {
     pub fn explain(&self, message: &str) -> Explanation {
         let analysis = self.lexicon.analyze(message, true);
         let (classification, keys, pattern_hits) = self.classify_analysis(&analysis);
-        let vector = self.vectorizer.vectorize(keys.iter().map(|(key, _)| *key));
+        let vector = self
+            .vectorizer
+            .vectorize(keys.iter().map(|(key, origin)| (*key, origin.group())));
         // How many occurrences share each feature, to split its value fairly.
         let occurrences = |id: u32| {
             keys.iter()
@@ -218,9 +274,16 @@ impl IntentSet {
             .map(|candidate| {
                 let mut parts: Vec<Contribution> = Vec::new();
                 for (key, origin) in &keys {
-                    let Some(id) = self.vectorizer.id(*key) else { continue };
-                    let value = vector.iter().find(|(f, _)| *f == id).map_or(0.0, |(_, v)| *v);
-                    let score = self.model.weight(id, candidate.intent as u32) * value / occurrences(id);
+                    let Some(id) = self.vectorizer.id(*key) else {
+                        continue;
+                    };
+                    let value = vector
+                        .iter()
+                        .find(|(f, _)| *f == id)
+                        .map_or(0.0, |(_, v)| *v);
+                    let score =
+                        self.model.weight(id, candidate.intent as u32) * value * self.score_scale
+                            / occurrences(id);
                     if score.abs() < 1e-4 {
                         continue;
                     }
@@ -247,13 +310,22 @@ impl IntentSet {
         let mut synonyms = Vec::new();
         let mut vetoes = Vec::new();
         for hit in &analysis.phrases {
-            let found: String = analysis.normalized.chars().skip(hit.start).take(hit.end - hit.start).collect();
+            let found: String = analysis
+                .normalized
+                .chars()
+                .skip(hit.start)
+                .take(hit.end - hit.start)
+                .collect();
             for target in self.lexicon.phrase_targets(hit.phrase) {
                 match *target {
-                    PhraseTarget::Concept(concept) => synonyms.push((self.concepts[concept as usize].clone(), found.clone())),
-                    PhraseTarget::Keyword { intent, weight } => {
-                        keywords.push((intent as usize, self.lexicon.phrase_text(hit.phrase).to_string(), weight))
+                    PhraseTarget::Concept(concept) => {
+                        synonyms.push((self.concepts[concept as usize].clone(), found.clone()))
                     }
+                    PhraseTarget::Keyword { intent, weight } => keywords.push((
+                        intent as usize,
+                        self.lexicon.phrase_text(hit.phrase).to_string(),
+                        weight,
+                    )),
                     PhraseTarget::Veto(intent) => vetoes.push((intent as usize, found.clone())),
                 }
             }
@@ -290,7 +362,9 @@ impl IntentSet {
         for example in &self.intents[intent].examples {
             let analysis = self.lexicon.analyze(&example.text, false);
             let keys = features(&analysis, &self.lexicon, &self.concepts);
-            let other = self.vectorizer.vectorize(keys.into_iter().map(|(key, _)| key));
+            let other = self
+                .vectorizer
+                .vectorize(keys.into_iter().map(|(key, origin)| (key, origin.group())));
             let similarity = cosine(vector, &other);
             if best.as_ref().is_none_or(|(_, s)| similarity > *s) {
                 best = Some((example.text.clone(), similarity));
@@ -328,8 +402,15 @@ fn describe(analysis: &Analysis, concepts: &[String], origin: Origin) -> (&'stat
     };
     match origin {
         Origin::Token(index) => ("word", token_text(index)),
-        Origin::Pair(index) => ("pair", format!("{} {}", token_text(index), token_text(index + 1))),
-        Origin::HanPair(offset) => ("chars", analysis.normalized.chars().skip(offset).take(2).collect()),
+        Origin::CharGram(index) => ("letters", token_text(index)),
+        Origin::Pair(index) => (
+            "pair",
+            format!("{} {}", token_text(index), token_text(index + 1)),
+        ),
+        Origin::HanPair(offset) => (
+            "chars",
+            analysis.normalized.chars().skip(offset).take(2).collect(),
+        ),
         Origin::Concept(concept) => ("synonym", format!("~{}", concepts[concept as usize])),
     }
 }

@@ -8,8 +8,8 @@ mod compile;
 mod lexicon;
 mod linear;
 mod matcher;
-mod patterns;
 pub mod model;
+mod patterns;
 
 pub use compile::{compile, CompileOptions, Compiled, PackSources};
 pub use lexicon::{Analysis, Correction};
@@ -39,8 +39,8 @@ pub struct MatchSettings {
 impl Default for MatchSettings {
     fn default() -> Self {
         MatchSettings {
-            min_score: 0.25,
-            min_margin: 0.05,
+            min_score: 0.4,
+            min_margin: 0.02,
         }
     }
 }
@@ -95,6 +95,11 @@ pub struct IntentSet {
     lexicon: Lexicon,
     vectorizer: Vectorizer,
     model: LinearModel,
+    /// Makes scores comparable across packs: 1 / the median score the model
+    /// gives its own training examples. A small pack trains to smaller raw
+    /// weights than a large one; after scaling, a typical in-pack message
+    /// scores about 1 in every pack, so one threshold fits all.
+    score_scale: f32,
     /// The extra class learnt from out-of-scope examples, if the pack has any.
     out_of_scope_class: Option<u32>,
     out_of_scope_examples: usize,

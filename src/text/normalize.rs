@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn drops_emoji_and_repeated_punctuation() {
-        assert_eq!(normalize("help!!!😭😭 where is my money???"), "help! where is my money?");
+        assert_eq!(
+            normalize("help!!!😭😭 where is my money???"),
+            "help! where is my money?"
+        );
         assert_eq!(normalize("急！！！"), "急!");
         assert_eq!(normalize("👍🏻❤️"), "");
         assert_eq!(normalize("don't"), "dont");

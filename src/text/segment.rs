@@ -73,8 +73,7 @@ impl Segmenter {
         let mut run_start_byte = 0;
         let mut run_start_char = 0;
         let mut run: Option<RunKind> = None;
-        let mut char_index = 0;
-        for (byte_index, ch) in text.char_indices() {
+        for (char_index, (byte_index, ch)) in text.char_indices().enumerate() {
             let kind = run_kind(ch);
             if kind != run {
                 if let Some(previous) = run {
@@ -89,10 +88,14 @@ impl Segmenter {
                 run_start_byte = byte_index;
                 run_start_char = char_index;
             }
-            char_index += 1;
         }
         if let Some(previous) = run {
-            self.push_run(&mut tokens, previous, &text[run_start_byte..], run_start_char);
+            self.push_run(
+                &mut tokens,
+                previous,
+                &text[run_start_byte..],
+                run_start_char,
+            );
         }
         tokens
     }
@@ -167,14 +170,19 @@ mod tests {
         let usdt = &tokens[2];
         assert_eq!((usdt.start, usdt.end, usdt.kind), (2, 6, TokenKind::Word));
         let withdraw = &tokens[3];
-        assert_eq!((withdraw.start, withdraw.end, withdraw.kind), (6, 8, TokenKind::Han));
+        assert_eq!(
+            (withdraw.start, withdraw.end, withdraw.kind),
+            (6, 8, TokenKind::Han)
+        );
     }
 
     #[test]
     fn custom_words_stay_whole() {
         let plain = Segmenter::default();
         let custom = Segmenter::new(["谷歌验证器"]);
-        assert!(words(&plain, "我的谷歌验证器丢了").len() > words(&custom, "我的谷歌验证器丢了").len());
+        assert!(
+            words(&plain, "我的谷歌验证器丢了").len() > words(&custom, "我的谷歌验证器丢了").len()
+        );
         assert!(words(&custom, "我的谷歌验证器丢了").contains(&"谷歌验证器".to_string()));
     }
 

@@ -1,0 +1,77 @@
+//! The default pack on our own labelled messages (tests/data/default_pack_eval.csv:
+//! written independently of the intent files, zh and en, typos, out-of-scope).
+
+use std::path::Path;
+
+use kefu::cli::{evaluate, predict, read_labelled};
+use kefu::intent::CompileOptions;
+
+#[test]
+fn default_pack_meets_the_accuracy_bar() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = kefu::pack::load(
+        &root.join("intents"),
+        &root.join("dialogs"),
+        CompileOptions::default(),
+    )
+    .expect("the default pack compiles")
+    .set;
+    let rows = read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
+    assert!(rows.len() >= 300);
+    let out_of_scope = rows.iter().filter(|r| r.label == "oos").count();
+    assert!(out_of_scope >= 60);
+    let refs: Vec<_> = rows.iter().collect();
+    let predictions = predict(&set, &refs, None);
+    let metrics = evaluate(&predictions, &|label| set.find(label).is_some());
+    println!(
+        "accuracy {:.4}, in-scope {:.4}, oos recall {:.4}, oos precision {:.4}, macro-F1 {:.4}",
+        metrics.accuracy,
+        metrics.in_scope_accuracy.unwrap(),
+        metrics.oos_recall.unwrap(),
+        metrics.oos_precision.unwrap(),
+        metrics.macro_f1
+    );
+    assert!(
+        metrics.unknown_labels.is_empty(),
+        "{:?}",
+        metrics.unknown_labels
+    );
+    assert!(metrics.accuracy >= 0.95, "accuracy {:.4}", metrics.accuracy);
+    assert!(
+        metrics.oos_recall.unwrap() >= 0.90,
+        "oos recall {:.4}",
+        metrics.oos_recall.unwrap()
+    );
+    // Every intent of the pack is exercised.
+    for intent in set.intents() {
+        assert!(
+            rows.iter().any(|r| r.label == intent.id),
+            "no eval rows for {}",
+            intent.id
+        );
+    }
+}
+
+#[test]
+fn no_eval_message_is_copied_from_the_intent_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = kefu::pack::load(
+        &root.join("intents"),
+        &root.join("dialogs"),
+        CompileOptions::default(),
+    )
+    .unwrap()
+    .set;
+    let examples: std::collections::HashSet<String> = set
+        .intents()
+        .iter()
+        .flat_map(|i| i.examples.iter().map(|e| kefu::text::normalize(&e.text)))
+        .collect();
+    let rows = read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
+    let copied: Vec<&str> = rows
+        .iter()
+        .filter(|r| examples.contains(&kefu::text::normalize(&r.text)))
+        .map(|r| r.text.as_str())
+        .collect();
+    assert!(copied.is_empty(), "copied from intent files: {copied:?}");
+}

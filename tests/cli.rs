@@ -1,0 +1,358 @@
+//! The real `kefu` binary on temp dirs of good and broken files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn kefu() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kefu"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+        .env_remove("KEFU_INTENTS")
+        .env_remove("KEFU_DIALOGS")
+        .env_remove("KEFU_DATA");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    kefu().args(args).output().expect("kefu runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn chat(input: &[u8], args: &[&str]) -> (Output, String) {
+    let mut child = kefu()
+        .arg("chat")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = stdout(&output);
+    (output, text)
+}
+
+/// A temp dir with a small valid pack.
+fn small_pack() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let intents = dir.path().join("intents");
+    std::fs::create_dir(&intents).unwrap();
+    write(
+        &intents,
+        "withdraw.toml",
+        r#"
+id = "withdraw"
+[zh]
+answer = "请查看提币记录。"
+keywords = ["提币", { text = "未到账", weight = 2.0 }]
+examples = ["提币还没到账", "提现好几个小时了", "我的币提不出来"]
+[en]
+answer = "Check your withdrawal history."
+keywords = ["withdrawal"]
+examples = ["my withdrawal is pending", "withdraw not arrived", "cash out stuck"]
+"#,
+    );
+    write(
+        &intents,
+        "deposit.toml",
+        r#"
+id = "deposit"
+[zh]
+answer = "请查看充值记录。"
+examples = ["充值没到账", "充币一直不显示", "转进来的币不见了"]
+[en]
+answer = "Check your deposit history."
+examples = ["my deposit is missing", "deposit not credited", "top up not showing"]
+patterns = ['deposit\w*.{0,20}missing']
+"#,
+    );
+    write(&intents, "_synonyms.toml", "[[group]]\nconcept = \"withdraw\"\nwords = [\"提币\", \"提现\", \"withdraw\", \"withdrawal\"]\n");
+    write(&intents, "_out_of_scope.toml", "[zh]\nexamples = [\"今天天气怎么样\", \"讲个笑话\"]\n[en]\nexamples = [\"tell me a joke\", \"weather tomorrow\"]\n");
+    (dir, intents)
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn check_passes_on_the_default_pack() {
+    let output = run(&["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("ok: 20 intents"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn check_reports_every_problem_with_file_line_column() {
+    let (dir, intents) = small_pack();
+    write(
+        &intents,
+        "syntax.toml",
+        "id = \"syntax\"\n[zh\nanswer = 1\n",
+    );
+    write(
+        &intents,
+        "unknown.toml",
+        "id = \"unknown\"\ncolour = \"red\"\n",
+    );
+    write(
+        &intents,
+        "empty.toml",
+        "id = \"empty\"\n[zh]\nanswer = \"a\"\n[en]\nanswer = \"b\"\n",
+    );
+    write(&intents, "regex.toml", "id = \"regex\"\n[zh]\nanswer = \"a\"\nexamples = [\"x\"]\n[en]\nanswer = \"b\"\nexamples = [\"y\"]\npatterns = [\"(oops\"]\n");
+    write(&intents, "dialog.toml", "id = \"dialog\"\ndialog = \"missing_flow\"\n[zh]\nexamples = [\"x\"]\n[en]\nexamples = [\"y\"]\n");
+    write(&intents, "Bad Name.toml", "id = \"other\"\n[zh]\nanswer = \"a\"\nexamples = [\"x\"]\n[en]\nanswer = \"b\"\nexamples = [\"y\"]\n");
+    write(&intents, "_synonyms.toml", "[[group]]\nconcept = \"a\"\nwords = [\"提币\"]\n[[group]]\nconcept = \"b\"\nwords = [\"提币\"]\n");
+    let intents_arg = intents.to_str().unwrap();
+    let output = run(&[
+        "check",
+        "--intents",
+        intents_arg,
+        "--dialogs",
+        dir.path().join("dialogs").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let expected = [
+        ("syntax.toml:2:", "error"),
+        ("unknown.toml:2:1:", "unknown field `colour`"),
+        ("empty.toml:1:6:", "intent `empty` is empty"),
+        ("regex.toml:8:13:", "invalid regex"),
+        ("dialog.toml:2:10:", "dialog `missing_flow` does not exist"),
+        ("Bad Name.toml:1:6:", "must match the file name"),
+        ("_synonyms.toml:6:10:", "synonym conflict"),
+    ];
+    for (place, message) in expected {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(place) && l.contains(message)),
+            "missing {place} {message} in\n{text}"
+        );
+    }
+    assert!(text.contains("the pack was not loaded"));
+}
+
+#[test]
+fn check_json_and_usage_errors() {
+    let (_dir, intents) = small_pack();
+    let output = run(&["check", "--json", "--intents", intents.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["ok"], true);
+    // A directory that does not exist is an IO error: exit 2.
+    let output = run(&["check", "--intents", "/nonexistent/kefu/intents"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/kefu/intents"));
+    // Unknown subcommand: usage error, exit 2.
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn match_explains_the_verdict() {
+    let output = run(&[
+        "match",
+        "--json",
+        "my witdrawal is stil pending for 3 hours",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["verdict"]["kind"], "matched");
+    assert_eq!(value["verdict"]["intents"][0], "withdrawal_delayed");
+    let corrections = value["corrections"].as_array().unwrap();
+    assert!(
+        corrections
+            .iter()
+            .any(|c| c["from"] == "witdrawal" && c["to"] == "withdrawal"),
+        "{corrections:?}"
+    );
+    let candidates = value["candidates"].as_array().unwrap();
+    assert!(candidates.len() >= 2);
+    assert!(candidates[0]["score"].as_f64() > candidates[1]["score"].as_f64());
+    assert!(!candidates[0]["contributions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Chinese, Traditional characters, synonyms.
+    let output = run(&["match", "--json", "帳號被凍結了怎麼辦"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["verdict"]["intents"][0], "account_locked");
+    // Out of scope.
+    let output = run(&["match", "--json", "写一首关于春天的诗"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["verdict"]["kind"], "no_match");
+    // The text form names the verdict and the evidence.
+    let text = stdout(&run(&["match", "我的USDT提币还没到账"]));
+    assert!(text.contains("MATCHED withdrawal_delayed"), "{text}");
+    assert!(text.contains("synonym"), "{text}");
+}
+
+#[test]
+fn eval_prints_metrics_and_json() {
+    let (dir, intents) = small_pack();
+    let csv = dir.path().join("labelled.csv");
+    std::fs::write(
+        &csv,
+        "text,intent\n提币一直没到账,withdraw\nwithdrawal still pending,withdraw\n充值还没到,deposit\ndeposit missing since yesterday,deposit\ntell me a funny joke,oos\n",
+    )
+    .unwrap();
+    let output = run(&[
+        "eval",
+        "--json",
+        "--errors",
+        "--intents",
+        intents.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in [
+        "n",
+        "accuracy",
+        "in_scope_accuracy",
+        "oos_recall",
+        "oos_precision",
+        "macro_f1",
+        "per_intent",
+    ] {
+        assert!(value.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(value["n"], 5);
+    assert!(value["latency_us"]["median"].as_f64().unwrap() > 0.0);
+    assert!(
+        value["latency_us"]["p99"].as_f64().unwrap()
+            >= value["latency_us"]["median"].as_f64().unwrap()
+    );
+    assert!(value["accuracy"].as_f64().unwrap() >= 0.8, "{value}");
+    // The BANKING77 header (`category`) works too, and --cv runs.
+    let csv = dir.path().join("banking_like.csv");
+    let mut text = String::from("text,category\n");
+    for i in 0..10 {
+        text.push_str(&format!("my card has not arrived yet {i},card_arrival\nwhat is the exchange rate {i},exchange_rate\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let output = run(&["eval", "--cv", "5", "--json", csv.to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["n"], 20);
+    assert_eq!(value["folds"], 5);
+    assert!(value["accuracy"].as_f64().unwrap() > 0.9);
+    // A CSV without the columns is a usage error.
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    assert_eq!(run(&["eval", csv.to_str().unwrap()]).status.code(), Some(2));
+}
+
+#[test]
+fn import_writes_a_pack_that_checks_and_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("tagged.csv");
+    std::fs::write(
+        &csv,
+        "text,intent\nwhere is my card,Card Arrival\nmy card never came,Card Arrival\n卡还没寄到,Card Arrival\nhow do I top up,top-up\nadd money to my account,top-up\n怎么充值,top-up\nwhat's the weather,oos\n\"quoted, with comma\",top-up\n",
+    )
+    .unwrap();
+    let out = dir.path().join("pack");
+    let output = run(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.join("card_arrival.toml").exists());
+    assert!(out.join("top_up.toml").exists());
+    assert!(out.join("_out_of_scope.toml").exists());
+    let output = run(&["check", "--intents", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let output = run(&[
+        "match",
+        "--json",
+        "--intents",
+        out.to_str().unwrap(),
+        "my card has not come",
+    ]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["candidates"][0]["intent"], "card_arrival");
+    // Importing over an existing pack is refused rather than mixing packs.
+    let output = run(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn chat_answers_in_the_users_language() {
+    let (output, text) = chat("你好\n我的USDT提币3个小时了还没到账\nmy acount is locked, what do i do\n/lang zh\nmy acount is locked\n/quit\nthis line is never read\n".as_bytes(), &[]);
+    assert_eq!(output.status.code(), Some(0));
+    let replies: Vec<&str> = text.split("\n\n").collect();
+    assert!(replies.len() >= 5, "{text}");
+    assert!(
+        replies[1].contains("提币") || replies[1].contains("TXID"),
+        "{}",
+        replies[1]
+    );
+    assert!(
+        replies[2].is_ascii() || replies[2].contains("account"),
+        "{}",
+        replies[2]
+    );
+    assert!(
+        replies[2].to_lowercase().contains("lock") || replies[2].to_lowercase().contains("frozen"),
+        "{}",
+        replies[2]
+    );
+    assert!(replies[3].contains("中文"), "{}", replies[3]);
+    assert!(!replies[4].is_ascii(), "pinned to zh: {}", replies[4]);
+    assert!(!text.contains("never read"));
+}
+
+#[test]
+fn chat_survives_bad_input() {
+    let mut input: Vec<u8> = Vec::new();
+    input.extend(b"\n   \n");
+    input.extend([0xff, 0xfe, 0x80, b'\n']); // invalid UTF-8
+    input.extend("🙂🙂🙂\n".as_bytes());
+    input.extend("\u{202e}مرحبا بالعالم\n".as_bytes()); // right-to-left
+    input.extend(b"\x01\x02\x1b[31mred\n"); // control characters
+    input.extend("提币".repeat(400_000).as_bytes()); // a 2.4 MB line
+    input.extend(b"\n/nonsense\n/lang fr\nhello\n");
+    let (output, text) = chat(&input, &[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).is_empty());
+    // One reply block per input line.
+    assert_eq!(text.matches("\n\n").count(), 10, "{text}");
+    assert!(text.contains("Unknown command") || text.contains("未知命令"));
+    // End of input without /quit is a clean exit too.
+}
