@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::guard;
 use crate::intent::{IntentSet, Verdict};
 use crate::lang::Lang;
 
@@ -115,14 +116,45 @@ const COMMON_TOPICS: [&str; 4] = [
 ];
 
 /// Handles one user message. Commands (`/help`, `/lang`) work in any state.
+///
+/// Secrets (passwords, codes, seed phrases, keys) are redacted before
+/// anything else looks at the message: the user is warned, and the rest of
+/// the message is handled as if the secret had never been there.
 pub fn respond(set: &IntentSet, session: &Session, message: &str) -> (Session, Vec<Effect>) {
     let mut session = session.clone();
-    let trimmed = message.trim();
     if !session.lang_pinned {
-        if let Some(lang) = Lang::detect(trimmed) {
+        if let Some(lang) = Lang::detect(message) {
             session.lang = lang;
         }
     }
+    let redaction = guard::redact(message, &guard::ScanContext::default(), session.lang);
+    if redaction.findings.is_empty() {
+        return respond_clean(set, session, message);
+    }
+    let warning = Effect::text(guard::warning(&redaction.kinds(), session.lang));
+    // What is left once the secrets are gone may still be a question.
+    let rest: String = redaction
+        .text
+        .split(['[', ']'])
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let has_question = crate::text::normalize(&rest)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count()
+        >= 4;
+    if !has_question {
+        session.offered.clear();
+        return (session, vec![warning]);
+    }
+    let (session, mut effects) = respond_clean(set, session, &redaction.text);
+    effects.insert(0, warning);
+    (session, effects)
+}
+
+fn respond_clean(set: &IntentSet, mut session: Session, message: &str) -> (Session, Vec<Effect>) {
+    let trimmed = message.trim();
     let lang = session.lang;
     if let Some(command) = trimmed.strip_prefix('/') {
         let mut parts = command.split_whitespace();

@@ -218,12 +218,6 @@ pub fn compile(
                     format!("[{lang}] needs an `answer` (or the intent needs a `dialog`)"),
                 ));
             }
-            if section.examples.is_empty() && section.keywords.is_empty() {
-                diagnostics.push(file.warning(
-                    at,
-                    format!("[{lang}] has no examples or keywords: {lang} messages will rarely match `{id}`"),
-                ));
-            }
             for example in &section.examples {
                 let example_text = example.get_ref();
                 let normalized = normalize(example_text);
@@ -355,7 +349,8 @@ pub fn compile(
                 .collect()
         })
         .collect();
-    let vectorizer = Vectorizer::fit(documents.iter().map(Vec::as_slice));
+    let mut vectorizer = Vectorizer::fit(documents.iter().map(Vec::as_slice));
+    forget_widespread_features(&mut vectorizer, &documents, &training);
     let samples: Vec<Sample> = documents
         .iter()
         .zip(&training)
@@ -398,6 +393,53 @@ pub fn compile(
         },
         warnings: diagnostics,
     })
+}
+
+/// In packs with more intents than this, a feature found in the examples of
+/// more than `MAX_INTENTS_PER_FEATURE` intents is ignored (see
+/// `forget_widespread_features`).
+const LARGE_PACK: usize = 1000;
+const MAX_INTENTS_PER_FEATURE: usize = 64;
+
+/// Ignores features shared by the examples of very many intents ("my", "the"
+/// and common letter groups in a pack of thousands): they cannot tell intents
+/// apart, and training and matching cost grows with the number of intents
+/// each feature touches — quadratically in the pack's size if nothing bounds
+/// it. Packs of up to `LARGE_PACK` intents lose nothing.
+fn forget_widespread_features(
+    vectorizer: &mut Vectorizer,
+    documents: &[Vec<(u64, u8)>],
+    training: &[(String, u32, f32)],
+) {
+    let intents = training
+        .iter()
+        .map(|(_, class, _)| *class as usize + 1)
+        .max()
+        .unwrap_or(0);
+    if intents <= LARGE_PACK {
+        return;
+    }
+    let mut last_class: Vec<u32> = vec![u32::MAX; vectorizer.len()];
+    let mut spread: Vec<u32> = vec![0; vectorizer.len()];
+    let mut order: Vec<usize> = (0..documents.len()).collect();
+    order.sort_by_key(|&i| training[i].1);
+    for index in order {
+        let class = training[index].1;
+        for (key, _) in &documents[index] {
+            if let Some(id) = vectorizer.id(*key) {
+                let id = id as usize;
+                if last_class[id] != class {
+                    last_class[id] = class;
+                    spread[id] += 1;
+                }
+            }
+        }
+    }
+    let forget: Vec<bool> = spread
+        .iter()
+        .map(|&n| n as usize > MAX_INTENTS_PER_FEATURE)
+        .collect();
+    vectorizer.forget(&forget);
 }
 
 /// 1 / the median own-intent score of the training examples (see

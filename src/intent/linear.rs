@@ -88,6 +88,13 @@ impl Vectorizer {
         self.idf.len()
     }
 
+    /// Forgets features, so they are ignored from now on (their ids stay
+    /// reserved; their rows stay empty).
+    pub fn forget(&mut self, forget: &[bool]) {
+        self.ids
+            .retain(|_, id| !forget.get(*id as usize).copied().unwrap_or(false));
+    }
+
     pub fn id(&self, key: u64) -> Option<u32> {
         self.ids.get(&key).copied()
     }
@@ -206,6 +213,8 @@ impl LinearModel {
         let mut order: Vec<usize> = (0..samples.len()).collect();
         let mut random = SplitMix64(settings.seed);
         let mut scores = vec![0.0f32; classes];
+        let mut touched_mark = vec![false; classes];
+        let mut touched: Vec<u32> = Vec::new();
         let mut step = 1.0f32;
         if classes >= 2 {
             for _ in 0..settings.epochs {
@@ -216,22 +225,51 @@ impl LinearModel {
                 }
                 for &index in &order {
                     let sample = &samples[index];
-                    scores.iter_mut().for_each(|s| *s = 0.0);
+                    // Only the classes this sample's features touch get a
+                    // score; the rest stay at 0. With thousands of intents
+                    // this is what keeps a pass linear in the data.
                     for &(feature, value) in &sample.vector {
                         for slot in &rows[feature as usize] {
-                            scores[slot.class as usize] += slot.value * value;
+                            let class = slot.class as usize;
+                            if !touched_mark[class] {
+                                touched_mark[class] = true;
+                                touched.push(slot.class);
+                            }
+                            scores[class] += slot.value * value;
                         }
                     }
                     let truth = sample.class as usize;
                     let mut rival = usize::MAX;
                     let mut rival_score = f32::NEG_INFINITY;
-                    for (class, &score) in scores.iter().enumerate() {
-                        if class != truth && score > rival_score {
+                    for &class in &touched {
+                        let class = class as usize;
+                        let score = scores[class];
+                        if class != truth
+                            && (score > rival_score || (score == rival_score && class < rival))
+                        {
                             rival = class;
                             rival_score = score;
                         }
                     }
-                    let loss = 1.0 - (scores[truth] - rival_score);
+                    let others_touched = touched.len() - usize::from(touched_mark[truth]);
+                    if others_touched < classes - 1 && rival_score <= 0.0 {
+                        // An untouched class scores 0: the first one is the rival.
+                        let untouched = (0..classes)
+                            .find(|&c| c != truth && !touched_mark[c])
+                            .unwrap_or(rival);
+                        if rival_score < 0.0 || untouched < rival {
+                            rival = untouched;
+                            rival_score = 0.0;
+                        }
+                    }
+                    let truth_score = scores[truth];
+                    for &class in &touched {
+                        scores[class as usize] = 0.0;
+                        touched_mark[class as usize] = false;
+                    }
+                    touched.clear();
+                    scores[truth] = 0.0;
+                    let loss = 1.0 - (truth_score - rival_score);
                     if loss > 0.0 {
                         let squared_norm: f32 = sample.vector.iter().map(|(_, v)| v * v).sum();
                         if squared_norm > 0.0 {
@@ -264,17 +302,23 @@ impl LinearModel {
     }
 }
 
+/// Rows are kept sorted by class, so an update finds its slot by binary
+/// search: common features end up with a slot for most classes.
 fn update(row: &mut Vec<Slot>, class: u32, delta: f32, step: f32) {
-    match row.iter_mut().find(|slot| slot.class == class) {
-        Some(slot) => {
+    match row.binary_search_by_key(&class, |slot| slot.class) {
+        Ok(found) => {
+            let slot = &mut row[found];
             slot.value += delta;
             slot.sum += step * delta;
         }
-        None => row.push(Slot {
-            class,
-            value: delta,
-            sum: step * delta,
-        }),
+        Err(at) => row.insert(
+            at,
+            Slot {
+                class,
+                value: delta,
+                sum: step * delta,
+            },
+        ),
     }
 }
 

@@ -211,17 +211,22 @@ impl IntentSet {
                 }
             }
         }
-        let mut candidates: Vec<Candidate> = (0..self.intents.len())
-            .filter(|&intent| !vetoed[intent])
-            .map(|intent| Candidate {
-                intent,
-                score: scores[intent],
-            })
-            .collect();
-        // Highest score first; equal scores by pack order, so the list is
-        // stable — but equal scores never produce a Matched verdict (below).
-        candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.intent.cmp(&b.intent)));
-        candidates.truncate(MAX_CANDIDATES);
+        // The best few, highest score first; equal scores by pack order, so
+        // the list is stable — but equal scores never produce a Matched
+        // verdict (below). A bounded insertion, not a sort: packs may have
+        // thousands of intents.
+        let mut candidates: Vec<Candidate> = Vec::with_capacity(MAX_CANDIDATES + 1);
+        for (intent, &score) in scores.iter().enumerate().take(self.intents.len()) {
+            if vetoed[intent] {
+                continue;
+            }
+            if candidates.len() == MAX_CANDIDATES && score <= candidates[MAX_CANDIDATES - 1].score {
+                continue;
+            }
+            let at = candidates.partition_point(|c| c.score >= score);
+            candidates.insert(at, Candidate { intent, score });
+            candidates.truncate(MAX_CANDIDATES);
+        }
         let out_of_scope = self.out_of_scope_class.map(|class| scores[class as usize]);
         let no_evidence = vector.is_empty() && pattern_hits.is_empty();
         let settings = self.settings;

@@ -1,0 +1,56 @@
+//! The core stays pure: no file system, clock, environment, network or async
+//! runtime in the modules that decide.
+
+use std::path::Path;
+
+const CORE: &[&str] = &[
+    "src/text",
+    "src/intent",
+    "src/guard",
+    "src/diag.rs",
+    "src/lang.rs",
+    "src/brain.rs",
+];
+const FORBIDDEN: &[&str] = &[
+    "std::fs",
+    "std::env",
+    "std::net",
+    "std::time::SystemTime",
+    "Instant::now",
+    "tokio",
+    "teloxide",
+    "sled",
+    "std::process",
+];
+
+fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            rust_files(&entry.unwrap().path(), out);
+        }
+    } else if path.extension().is_some_and(|e| e == "rs") {
+        out.push(path.to_path_buf());
+    }
+}
+
+#[test]
+fn core_modules_do_no_io() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for part in CORE {
+        rust_files(&root.join(part), &mut files);
+    }
+    assert!(files.len() >= 10, "core files found: {files:?}");
+    let mut offences = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Tests inside a core file may use the file system.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for word in FORBIDDEN {
+            if code.contains(word) {
+                offences.push(format!("{} names {word}", file.display()));
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{offences:#?}");
+}
