@@ -136,6 +136,22 @@ fn main() {
         "5000-label pack classify: median {p50:.1} µs, p99 {p99:.1} µs (target p99 < 2000 µs)"
     );
 
+    // The default pack on the repo's own labelled messages.
+    let default_set = kefu::pack::load(
+        &root.join("intents"),
+        &root.join("dialogs"),
+        CompileOptions::default(),
+    )
+    .unwrap()
+    .set;
+    let labelled = read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
+    let mut messages: Vec<String> = Vec::new();
+    for _ in 0..20 {
+        messages.extend(labelled.iter().map(|r| r.text.clone()));
+    }
+    let (p50, p99) = percentiles(&default_set, &messages);
+    println!("default pack classify ({} calls): median {p50:.1} µs, p99 {p99:.1} µs (targets 20 / 100 µs)", messages.len());
+
     // Chat start-up: spawn, answer one line, quit.
     let mut times = Vec::new();
     for _ in 0..7 {

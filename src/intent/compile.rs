@@ -41,7 +41,7 @@ pub struct Compiled {
 }
 
 /// Keyword weights outside this range are almost certainly mistakes.
-const KEYWORD_WEIGHT_RANGE: std::ops::RangeInclusive<f32> = 0.1..=10.0;
+const KEYWORD_WEIGHT_RANGE: std::ops::RangeInclusive<f32> = 0.1..=5.0;
 
 fn is_valid_id(id: &str) -> bool {
     let mut chars = id.chars();
