@@ -119,16 +119,39 @@ impl Speller {
             return None;
         }
         let max_distance = if length >= 8 { 2 } else { 1 };
-        let mut probes = vec![word.to_string()];
-        probes.extend(deletions(word));
-        if max_distance == 2 {
-            let first: Vec<String> = deletions(word).collect();
+        let mut best: Option<(usize, std::cmp::Reverse<u32>, u32)> = None;
+        let mut probes: Vec<String> = std::iter::once(word.to_string())
+            .chain(deletions(word))
+            .collect();
+        self.best_candidate(word, &probes, max_distance, &mut best);
+        // Second-level deletions only when nothing at distance 1 was found
+        // (a distance-2 word can never beat it), and only for words short
+        // enough that their n²/2 variants stay cheap.
+        if max_distance == 2 && best.is_none() && length <= MAX_DISTANCE_TWO_CHARS {
+            let first: Vec<String> = probes.drain(1..).collect();
+            probes.clear();
             for variant in &first {
                 probes.extend(deletions(variant));
             }
+            self.best_candidate(word, &probes, max_distance, &mut best);
         }
-        let mut best: Option<(usize, std::cmp::Reverse<u32>, u32)> = None;
-        for probe in &probes {
+        best.map(|(distance, _, id)| Correction {
+            from: word.to_string(),
+            to: self.words[id as usize].clone(),
+            distance,
+        })
+    }
+}
+
+impl Speller {
+    fn best_candidate(
+        &self,
+        word: &str,
+        probes: &[String],
+        max_distance: usize,
+        best: &mut Option<(usize, std::cmp::Reverse<u32>, u32)>,
+    ) {
+        for probe in probes {
             let Some(candidates) = self.deletes.get(probe) else {
                 continue;
             };
@@ -140,17 +163,15 @@ impl Speller {
                 }
                 let key = (distance, std::cmp::Reverse(self.frequency[id as usize]), id);
                 if best.is_none_or(|b| key < b) {
-                    best = Some(key);
+                    *best = Some(key);
                 }
             }
         }
-        best.map(|(distance, _, id)| Correction {
-            from: word.to_string(),
-            to: self.words[id as usize].clone(),
-            distance,
-        })
     }
 }
+
+/// Words longer than this are corrected at distance 1 only.
+const MAX_DISTANCE_TWO_CHARS: usize = 20;
 
 /// All strings made by removing one character.
 fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
