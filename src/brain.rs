@@ -133,12 +133,17 @@ pub fn respond(set: &IntentSet, session: &Session, message: &str) -> (Session, V
     }
     let warning = Effect::text(guard::warning(&redaction.kinds(), session.lang));
     // What is left once the secrets are gone may still be a question.
-    let rest: String = redaction
-        .text
-        .split(['[', ']'])
-        .step_by(2)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let rest: String = message
+        .chars()
+        .enumerate()
+        .filter(|(at, _)| {
+            !redaction
+                .findings
+                .iter()
+                .any(|f| (f.start..f.end).contains(at))
+        })
+        .map(|(_, ch)| ch)
+        .collect();
     let has_question = crate::text::normalize(&rest)
         .chars()
         .filter(|c| c.is_alphanumeric())

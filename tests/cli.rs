@@ -18,6 +18,16 @@ fn run(args: &[&str]) -> Output {
     kefu().args(args).output().expect("kefu runs")
 }
 
+/// Asserts exit 0, showing stderr otherwise.
+fn assert_success(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -213,12 +223,7 @@ fn eval_prints_metrics_and_json() {
         intents.to_str().unwrap(),
         csv.to_str().unwrap(),
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     for key in [
         "n",
@@ -246,12 +251,7 @@ fn eval_prints_metrics_and_json() {
     }
     std::fs::write(&csv, text).unwrap();
     let output = run(&["eval", "--cv", "5", "--json", csv.to_str().unwrap()]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["n"], 20);
     assert_eq!(value["folds"], 5);
@@ -277,12 +277,7 @@ fn import_writes_a_pack_that_checks_and_matches() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert!(out.join("card_arrival.toml").exists());
     assert!(out.join("top_up.toml").exists());
     assert!(out.join("_out_of_scope.toml").exists());
@@ -344,12 +339,7 @@ fn chat_survives_bad_input() {
     input.extend("提币".repeat(400_000).as_bytes()); // a 2.4 MB line
     input.extend(b"\n/nonsense\n/lang fr\nhello\n");
     let (output, text) = chat(&input, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert!(String::from_utf8_lossy(&output.stderr).is_empty());
     // One reply block per input line.
     assert_eq!(text.matches("\n\n").count(), 10, "{text}");

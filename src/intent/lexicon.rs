@@ -120,20 +120,27 @@ impl Speller {
         }
         let max_distance = if length >= 8 { 2 } else { 1 };
         let mut best: Option<(usize, std::cmp::Reverse<u32>, u32)> = None;
-        let mut probes: Vec<String> = std::iter::once(word.to_string())
-            .chain(deletions(word))
-            .collect();
-        self.best_candidate(word, &probes, max_distance, &mut best);
+        let first: Vec<String> = deletions(word).collect();
+        self.best_candidate(
+            word,
+            std::iter::once(word).chain(first.iter().map(String::as_str)),
+            max_distance,
+            &mut best,
+        );
         // Second-level deletions only when nothing at distance 1 was found
         // (a distance-2 word can never beat it), and only for words short
         // enough that their n²/2 variants stay cheap.
         if max_distance == 2 && best.is_none() && length <= MAX_DISTANCE_TWO_CHARS {
-            let first: Vec<String> = probes.drain(1..).collect();
-            probes.clear();
-            for variant in &first {
-                probes.extend(deletions(variant));
-            }
-            self.best_candidate(word, &probes, max_distance, &mut best);
+            let second: Vec<String> = first
+                .iter()
+                .flat_map(|variant| deletions(variant))
+                .collect();
+            self.best_candidate(
+                word,
+                second.iter().map(String::as_str),
+                max_distance,
+                &mut best,
+            );
         }
         best.map(|(distance, _, id)| Correction {
             from: word.to_string(),
@@ -141,13 +148,13 @@ impl Speller {
             distance,
         })
     }
-}
 
-impl Speller {
-    fn best_candidate(
+    /// Updates `best` with the closest known word reached through `probes`:
+    /// smallest distance, then most frequent, then first.
+    fn best_candidate<'p>(
         &self,
         word: &str,
-        probes: &[String],
+        probes: impl Iterator<Item = &'p str>,
         max_distance: usize,
         best: &mut Option<(usize, std::cmp::Reverse<u32>, u32)>,
     ) {

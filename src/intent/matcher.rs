@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::lexicon::{Analysis, Lexicon, PhraseTarget};
-use super::linear::feature_key;
+use super::linear::{feature_key, SparseVec};
 use super::{IntentSet, PATTERN_BONUS};
 use crate::text::{is_han, TokenKind};
 
@@ -178,22 +178,33 @@ pub struct Explanation {
 
 const MAX_CANDIDATES: usize = 5;
 
+/// A classification with the intermediate results `explain` reuses.
+struct ClassifiedFeatures {
+    classification: Classification,
+    keys: Vec<(u64, Origin)>,
+    vector: SparseVec,
+    pattern_hits: Vec<usize>,
+}
+
 impl IntentSet {
     /// Classifies a message. Pure and deterministic; the cost is bounded
     /// because messages are cut to [`crate::text::MAX_MESSAGE_CHARS`].
     pub fn classify(&self, message: &str) -> Classification {
         let analysis = self.lexicon.analyze(message, true);
-        self.classify_analysis(&analysis).0
+        self.classify_analysis(&analysis).classification
     }
 
-    fn classify_analysis(
-        &self,
-        analysis: &Analysis,
-    ) -> (Classification, Vec<(u64, Origin)>, Vec<usize>) {
+    /// The TF-IDF vector of a message's features.
+    fn vectorize_features(&self, keys: &[(u64, Origin)]) -> SparseVec {
+        self.vectorizer
+            .vectorize(keys.iter().map(|(key, origin)| (*key, origin.group())))
+    }
+
+    /// Classifies an analysed message; also returns what `explain` needs:
+    /// the features, their vector and the matching patterns.
+    fn classify_analysis(&self, analysis: &Analysis) -> ClassifiedFeatures {
         let keys = features(analysis, &self.lexicon, &self.concepts);
-        let vector = self
-            .vectorizer
-            .vectorize(keys.iter().map(|(key, origin)| (*key, origin.group())));
+        let vector = self.vectorize_features(&keys);
         let mut scores = vec![0.0f32; self.model.classes().max(self.intents.len())];
         self.model.score_into(&vector, &mut scores);
         for score in &mut scores {
@@ -255,17 +266,24 @@ impl IntentSet {
             out_of_scope,
             no_evidence,
         };
-        (classification, keys, pattern_hits)
+        ClassifiedFeatures {
+            classification,
+            keys,
+            vector,
+            pattern_hits,
+        }
     }
 
     /// Classifies a message and explains the verdict word by word. Slower
     /// than [`IntentSet::classify`]; meant for operators.
     pub fn explain(&self, message: &str) -> Explanation {
         let analysis = self.lexicon.analyze(message, true);
-        let (classification, keys, pattern_hits) = self.classify_analysis(&analysis);
-        let vector = self
-            .vectorizer
-            .vectorize(keys.iter().map(|(key, origin)| (*key, origin.group())));
+        let ClassifiedFeatures {
+            classification,
+            keys,
+            vector,
+            pattern_hits,
+        } = self.classify_analysis(&analysis);
         // How many occurrences share each feature, to split its value fairly.
         let occurrences = |id: u32| {
             keys.iter()
@@ -367,9 +385,7 @@ impl IntentSet {
         for example in &self.intents[intent].examples {
             let analysis = self.lexicon.analyze(&example.text, false);
             let keys = features(&analysis, &self.lexicon, &self.concepts);
-            let other = self
-                .vectorizer
-                .vectorize(keys.into_iter().map(|(key, origin)| (key, origin.group())));
+            let other = self.vectorize_features(&keys);
             let similarity = cosine(vector, &other);
             if best.as_ref().is_none_or(|(_, s)| similarity > *s) {
                 best = Some((example.text.clone(), similarity));
