@@ -2,9 +2,9 @@
 
 use std::io::{self, BufRead, Read, Write};
 
-use crate::brain::{respond, texts, Effect, Session};
-use crate::intent::IntentSet;
-use crate::lang::Lang;
+use crate::app::App;
+use crate::brain::{texts, Choice, Input};
+use crate::store::CONSOLE_CHAT;
 
 /// Longest line read at once; the rest of a longer line is skipped (the brain
 /// would cut it anyway), so a pasted log cannot exhaust memory.
@@ -32,34 +32,49 @@ fn read_line(input: &mut impl BufRead) -> io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&buffer).into_owned()))
 }
 
-/// Prints an effect the way a terminal shows it: text, then numbered choices.
-pub fn render(effect: &Effect, output: &mut impl Write) -> io::Result<()> {
-    match effect {
-        Effect::Reply { text, choices } => {
-            writeln!(output, "{text}")?;
-            for (number, choice) in choices.iter().enumerate() {
-                writeln!(output, "  {}. {}", number + 1, choice.label)?;
-            }
-        }
+/// Prints a message the way a terminal shows it: text, then numbered
+/// choices.
+pub fn render(text: &str, choices: &[Choice], output: &mut impl Write) -> io::Result<()> {
+    writeln!(output, "{text}")?;
+    for (number, choice) in choices.iter().enumerate() {
+        writeln!(output, "  {}. {}", number + 1, choice.label)?;
     }
     Ok(())
 }
 
-/// Runs the chat until `/quit` or end of input. With `interactive`, a
-/// banner and a prompt are shown.
+/// Runs the chat until `/quit` or end of input, as chat
+/// [`CONSOLE_CHAT`] of `app`'s store: a conversation left mid-dialog (even
+/// by a killed process) resumes where it was. `clock` gives the time in
+/// Unix seconds. With `interactive`, a banner and a prompt are shown.
 pub fn run(
-    set: &IntentSet,
+    app: &App<'_>,
+    clock: &dyn Fn() -> i64,
     mut input: impl BufRead,
     mut output: impl Write,
     interactive: bool,
-) -> io::Result<()> {
-    let mut session = Session::default();
+) -> anyhow::Result<()> {
+    let (session, reset) = app.session(CONSOLE_CHAT)?;
+    if let Some(error) = reset {
+        writeln!(
+            output,
+            "(kefu: the saved conversation could not be read and was started afresh: {error})"
+        )?;
+    }
     if interactive {
         writeln!(
             output,
             "kefu 客服 — 请描述您的问题 / describe your problem. /help 帮助, /quit 退出"
         )?;
-        writeln!(output, "{}", texts::welcome(Lang::Zh))?;
+        if session.dialog.is_some() {
+            writeln!(output, "{}", texts::in_dialog_reminder(session.lang))?;
+            if let Some(last) = session.transcript.iter().rev().find(|l| !l.user) {
+                writeln!(output, "{}", last.text)?;
+            }
+            let choices = session.offered.clone();
+            render("", &choices, &mut output)?;
+        } else {
+            writeln!(output, "{}", texts::welcome(session.lang))?;
+        }
     }
     loop {
         if interactive {
@@ -72,16 +87,16 @@ pub fn run(
         if matches!(line.trim(), "/quit" | "/exit" | "/q") {
             break;
         }
-        let (next, effects) = respond(set, &session, &line);
-        session = next;
-        for effect in &effects {
-            render(effect, &mut output)?;
+        let handled = app.handle(CONSOLE_CHAT, Input::Text(&line), clock())?;
+        for message in &handled.messages {
+            render(&message.text, &message.choices, &mut output)?;
         }
         if !interactive {
             writeln!(output)?;
         }
     }
-    output.flush()
+    output.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

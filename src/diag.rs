@@ -107,6 +107,17 @@ impl SourceFile {
     }
 }
 
+/// The candidate closest to a misspelt name, if one is close enough to be
+/// worth suggesting ("did you mean `ask_coin`?").
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(distance, c)| *distance <= (c.chars().count() / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// True if any diagnostic is an error.
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)

@@ -11,16 +11,26 @@
 //! - [`guard`] — secret detection and redaction, agent-reply checks, phishing-link checks. Pure.
 //! - [`intent`] — intent files, their compilation into an `IntentSet`, and the matcher.
 //! - [`pack`] — reads a pack's files from disk (an adapter; the core never touches the file system).
-//! - [`brain`] — the conversation: message → reply effects. Pure.
-//! - [`console`] — the terminal chat over the brain.
-//! - [`cli`] — operator tools: `check`, `match`, `eval`, `import`.
+//! - [`dialog`] — dialog files, their validation, and the engine that walks them. Pure.
+//! - [`ticket`] — tickets: numbers, states, queue order, SLA, the texts users see. Pure.
+//! - [`brain`] — the conversation: session + input + time → new session + effects. Pure.
+//! - [`store`] — the `Store` trait and `SledStore`, the only module that imports sled.
+//! - [`app`] — the brain with a store: sessions kept, handoffs made tickets. Shared by all adapters.
+//! - [`console`] — the terminal chat over the app.
+//! - [`transcript`] — transcript tests (`kefu test`): user lines and expected bot lines.
+//! - [`cli`] — operator tools: `check`, `match`, `eval`, `import`, `test`, `tickets`.
 
+pub mod app;
 pub mod brain;
 pub mod cli;
 pub mod console;
 pub mod diag;
+pub mod dialog;
 pub mod guard;
 pub mod intent;
 pub mod lang;
 pub mod pack;
+pub mod store;
 pub mod text;
+pub mod ticket;
+pub mod transcript;

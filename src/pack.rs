@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::brain::{Bot, Settings};
 use crate::diag::{Diagnostic, Severity, SourceFile};
+use crate::dialog::DialogSources;
 use crate::intent::{compile, CompileOptions, Compiled, PackSources};
 
 /// The synonyms file inside an intents directory.
@@ -94,6 +96,79 @@ pub fn read_intents(dir: &Path) -> Result<(PackSources, Vec<Diagnostic>), LoadEr
         }
     }
     Ok((sources, diagnostics))
+}
+
+/// Reads every `*.toml` file of a dialogs directory. A missing directory
+/// has no dialogs.
+pub fn read_dialogs(dir: &Path) -> Result<(DialogSources, Vec<Diagnostic>), LoadError> {
+    let mut sources = DialogSources::default();
+    let mut diagnostics = Vec::new();
+    if !dir.exists() {
+        return Ok((sources, diagnostics));
+    }
+    for path in toml_files(dir)? {
+        if let Some(file) = read_source(&path, &mut diagnostics)? {
+            sources.files.push(file);
+        }
+    }
+    Ok((sources, diagnostics))
+}
+
+/// A loaded pack and the warnings about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub bot: Bot,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and compiles intents and dialogs together: all or nothing. Every
+/// problem in either is reported, even when the other has problems too.
+pub fn load_bot(
+    intents: &Path,
+    dialogs: &Path,
+    options: CompileOptions,
+    settings: Settings,
+) -> Result<Loaded, LoadError> {
+    let (dialog_sources, mut problems) = read_dialogs(dialogs)?;
+    let compiled = load(intents, dialogs, options);
+    // Dialog options may lead to intents: check them against the intents
+    // that compiled, or the intent files present if the pack did not.
+    let intent_ids: HashSet<String> = match &compiled {
+        Ok(c) => c.set.intents().iter().map(|i| i.id.clone()).collect(),
+        Err(_) => toml_files(intents)?
+            .iter()
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()))
+            .filter(|s| !s.starts_with('_'))
+            .map(str::to_string)
+            .collect(),
+    };
+    let dialogs = crate::dialog::compile(&dialog_sources, &intent_ids);
+    match (compiled, dialogs) {
+        (Ok(compiled), Ok((dialogs, mut warnings))) if !crate::diag::has_errors(&problems) => {
+            problems.extend(compiled.warnings);
+            problems.append(&mut warnings);
+            Ok(Loaded {
+                bot: Bot {
+                    intents: compiled.set,
+                    dialogs,
+                    settings,
+                },
+                warnings: problems,
+            })
+        }
+        (compiled, dialogs) => {
+            match compiled {
+                Ok(c) => problems.extend(c.warnings),
+                Err(LoadError::Invalid(mut d)) => problems.append(&mut d),
+                Err(io) => return Err(io),
+            }
+            match dialogs {
+                Ok((_, mut warnings)) => problems.append(&mut warnings),
+                Err(mut d) => problems.append(&mut d),
+            }
+            Err(LoadError::Invalid(problems))
+        }
+    }
 }
 
 /// The ids of the dialogs in a dialogs directory (file names without

@@ -1,105 +1,347 @@
-//! The conversation brain on the default pack: answers, language, choices,
-//! fallbacks, and secrets never echoed.
+//! The conversation brain on a small fixture pack (`tests/fixture/`):
+//! answers, dialogs (ask, validation, branch, choose, resolve, handoff),
+//! interruptions, commands, expiry, reloads, stale buttons, fallbacks, and
+//! secrets never echoed. The shipped dialogs are covered by the
+//! transcripts (`tests/transcripts.rs`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kefu::brain::{respond, Effect, Session};
-use kefu::intent::{CompileOptions, IntentSet};
+use kefu::brain::{step, Bot, Effect, Handoff, Input, Session, Settings};
+use kefu::dialog::engine::HandoffReason;
+use kefu::intent::CompileOptions;
 use kefu::lang::Lang;
+use kefu::ticket::Priority;
 
-fn pack() -> &'static IntentSet {
-    static PACK: OnceLock<IntentSet> = OnceLock::new();
-    PACK.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        kefu::pack::load(
-            &root.join("intents"),
-            &root.join("dialogs"),
-            CompileOptions::default(),
-        )
-        .unwrap()
-        .set
-    })
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
 }
 
-/// Replays a conversation; returns each turn's reply texts joined, with choices.
-fn talk(lines: &[&str]) -> (Session, Vec<String>) {
-    let mut session = Session::default();
-    let mut replies = Vec::new();
-    for line in lines {
-        let (next, effects) = respond(pack(), &session, line);
-        session = next;
-        let text: Vec<String> = effects
-            .iter()
-            .map(|Effect::Reply { text, choices }| {
-                let labels: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
-                format!("{text}\n{}", labels.join("\n"))
-            })
-            .collect();
-        replies.push(text.join("\n"));
+fn load(intents: &Path, dialogs: &Path) -> Bot {
+    kefu::pack::load_bot(
+        intents,
+        dialogs,
+        CompileOptions::default(),
+        Settings::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .bot
+}
+
+fn bot() -> &'static Bot {
+    static BOT: OnceLock<Bot> = OnceLock::new();
+    BOT.get_or_init(|| load(&fixture().join("intents"), &fixture().join("dialogs")))
+}
+
+const T0: i64 = 1_767_578_400;
+
+/// A conversation driven turn by turn.
+struct Chat<'b> {
+    bot: &'b Bot,
+    session: Session,
+    now: i64,
+    effects: Vec<Effect>,
+}
+
+impl<'b> Chat<'b> {
+    fn new(bot: &'b Bot) -> Self {
+        Chat {
+            bot,
+            session: Session::default(),
+            now: T0,
+            effects: Vec::new(),
+        }
     }
-    (session, replies)
-}
 
-fn answer_of(id: &str, lang: Lang) -> String {
-    let set = pack();
-    set.intent(set.find(id).unwrap())
-        .text(lang)
-        .answer
-        .clone()
-        .unwrap()
-}
+    fn input(&mut self, input: Input<'_>) -> String {
+        let (session, effects) = step(self.bot, &self.session, input, self.now);
+        self.session = session;
+        self.effects = effects;
+        self.reply()
+    }
 
-#[test]
-fn answers_match_the_intent_and_the_language() {
-    let (session, replies) = talk(&[
-        "提币三个小时了还没到账",
-        "my deposit never showed up in my balance",
-    ]);
-    assert!(
-        replies[0].starts_with(&answer_of("withdrawal_delayed", Lang::Zh)),
-        "{}",
-        replies[0]
-    );
-    assert!(
-        replies[1].starts_with(&answer_of("deposit_missing", Lang::En)),
-        "{}",
-        replies[1]
-    );
-    assert_eq!(session.lang, Lang::En);
-}
+    fn say(&mut self, text: &str) -> String {
+        self.input(Input::Text(text))
+    }
 
-#[test]
-fn lang_command_pins_the_language() {
-    let (session, replies) = talk(&["/lang en", "账号被冻结了"]);
-    assert!(session.lang_pinned);
-    assert!(
-        replies[1].starts_with(&answer_of("account_locked", Lang::En)),
-        "{}",
-        replies[1]
-    );
-    let (_, replies) = talk(&["/lang xx"]);
-    assert!(replies[0].contains("/lang"));
-}
+    fn press(&mut self, value: &str) -> String {
+        self.input(Input::Button(value))
+    }
 
-#[test]
-fn two_misses_offer_common_topics_and_a_pick_answers() {
-    let (_, replies) = talk(&["写一首关于大海的诗", "今天晚饭吃什么好呢", "1"]);
-    assert!(replies[0].contains("换个说法"), "{}", replies[0]);
-    assert!(replies[1].contains("/human"), "{}", replies[1]);
-    assert!(replies[1].contains("提币未到账"), "{}", replies[1]);
-    assert!(
-        replies[2].starts_with(&answer_of("withdrawal_delayed", Lang::Zh)),
-        "{}",
-        replies[2]
-    );
+    /// The turn's replies, joined, with choice labels in brackets.
+    fn reply(&self) -> String {
+        let mut out = Vec::new();
+        for effect in &self.effects {
+            if let Effect::Reply { text, choices } = effect {
+                out.push(text.clone());
+                for c in choices {
+                    out.push(format!("[{}]", c.label));
+                }
+            }
+        }
+        out.join("\n")
+    }
+
+    fn handoff(&self) -> Option<&Handoff> {
+        self.effects.iter().find_map(|e| match e {
+            Effect::Handoff(h) => Some(h.as_ref()),
+            _ => None,
+        })
+    }
+
+    fn node(&self) -> Option<&str> {
+        self.session.dialog.as_ref().map(|d| d.node.as_str())
+    }
 }
 
 #[test]
-fn empty_and_symbol_only_messages_get_a_prompt() {
-    let (_, replies) = talk(&["", "   ", "🙂🙂", "???"]);
-    for reply in &replies {
-        assert!(!reply.is_empty());
+fn a_plain_answer_in_the_users_language() {
+    let mut chat = Chat::new(bot());
+    assert_eq!(
+        chat.say("充值没到账，怎么回事"),
+        "充值未到账：请核对网络和 Memo。"
+    );
+    assert_eq!(chat.session.lang, Lang::Zh);
+    assert_eq!(
+        chat.say("my deposit never showed up"),
+        "Deposit not credited: check the network and memo."
+    );
+    assert_eq!(chat.session.lang, Lang::En);
+    assert!(chat.session.dialog.is_none());
+}
+
+#[test]
+fn a_dialog_collects_values_and_hands_off_with_them() {
+    let mut chat = Chat::new(bot());
+    let reply = chat.say("my withdrawal has not arrived");
+    assert!(
+        reply.starts_with("Let's look at your withdrawal.\nWhich coin?"),
+        "{reply}"
+    );
+    assert_eq!(chat.node(), Some("coin"));
+    assert!(chat.say("it was usdt I think").contains("Which network?"));
+    let reply = chat.say("trc-20");
+    assert!(reply.contains("Do you have the TXID?\n[Skip]"), "{reply}");
+    let reply = chat.say("skip");
+    assert!(reply.contains("How long ago?"), "{reply}");
+    assert!(reply.contains("[Over 2 hours]"), "{reply}");
+    let reply = chat.say("2");
+    assert!(
+        reply.contains("Passing your USDT (TRC20) withdrawal on."),
+        "{reply}"
+    );
+    let handoff = chat.handoff().expect("a handoff");
+    assert_eq!(handoff.priority, Priority::High);
+    assert_eq!(handoff.reason, HandoffReason::Scripted);
+    assert_eq!(handoff.intent.as_deref(), Some("withdrawal"));
+    assert_eq!(handoff.values["coin"], "USDT");
+    assert_eq!(handoff.values["network"], "TRC20");
+    assert_eq!(handoff.values["waited"], "long");
+    assert!(!handoff.values.contains_key("txid"));
+    // The transcript the agent gets has the user's words.
+    assert!(handoff
+        .transcript
+        .iter()
+        .any(|l| l.user && l.text == "trc-20"));
+    assert!(chat.session.dialog.is_none());
+}
+
+#[test]
+fn a_branch_on_a_collected_txid_then_resolve() {
+    let mut chat = Chat::new(bot());
+    let txid = "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e1a3c5b7d9f0e2a4c6b8d0f1e";
+    chat.say("提币还没到账");
+    chat.say("泰达币");
+    chat.say("波场");
+    let reply = chat.say(&format!("TXID 是 {txid}"));
+    // Asked for, a transaction hash is not a secret.
+    assert!(!reply.contains("⚠️"), "{reply}");
+    assert!(
+        reply.contains(&format!("请在区块浏览器查询 {txid}。")),
+        "{reply}"
+    );
+    assert!(reply.contains("[已解决]"), "{reply}");
+    assert_eq!(chat.node(), Some("done"));
+    let reply = chat.say("解决了，谢谢");
+    assert!(reply.contains("太好了"), "{reply}");
+    assert!(chat.session.dialog.is_none());
+    assert!(chat.handoff().is_none());
+}
+
+#[test]
+fn resolve_no_hands_off() {
+    let mut chat = Chat::new(bot());
+    chat.say("withdrawal still pending");
+    chat.say("BTC");
+    chat.say("bitcoin");
+    chat.press("skip");
+    chat.press("opt:0");
+    assert_eq!(chat.node(), Some("done"));
+    chat.press("no");
+    let handoff = chat.handoff().expect("a handoff");
+    assert_eq!(handoff.reason, HandoffReason::NotResolved);
+    assert_eq!(handoff.values["coin"], "BTC");
+}
+
+#[test]
+fn wrong_answers_get_the_hint_then_a_handoff() {
+    let mut chat = Chat::new(bot());
+    chat.say("where is my withdrawal");
+    chat.say("ETH");
+    let reply = chat.say("the blue one");
+    assert!(
+        reply.starts_with("For example TRC20.\nWhich network?"),
+        "{reply}"
+    );
+    assert!(chat.handoff().is_none());
+    assert_eq!(chat.session.dialog.as_ref().unwrap().tries, 1);
+    let reply = chat.say(&"x".repeat(10_000));
+    let handoff = chat
+        .handoff()
+        .unwrap_or_else(|| panic!("no handoff: {reply}"));
+    assert_eq!(handoff.reason, HandoffReason::TooManyTries);
+    assert_eq!(handoff.values["coin"], "ETH");
+}
+
+#[test]
+fn a_new_subject_mid_dialog_asks_before_switching() {
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal is late");
+    let reply = chat.say("actually my deposit has not arrived either");
+    assert!(reply.contains("Deposit not credited"), "{reply}");
+    assert!(reply.contains("[Yes, switch]"), "{reply}");
+    // "No" goes back to the question, nothing lost.
+    let reply = chat.press("switch:no");
+    assert!(reply.contains("Which coin?"), "{reply}");
+    assert_eq!(chat.node(), Some("coin"));
+    chat.say("deposit not credited");
+    let reply = chat.say("1");
+    assert_eq!(reply, "Deposit not credited: check the network and memo.");
+    assert!(chat.session.dialog.is_none());
+}
+
+#[test]
+fn an_urgent_subject_switches_at_once() {
+    let mut chat = Chat::new(bot());
+    chat.say("提币还没到账");
+    chat.say("USDT");
+    let reply = chat.say("等等，我的账号被盗了");
+    assert!(reply.contains("请立即冻结账户。"), "{reply}");
+    let handoff = chat.handoff().expect("an urgent handoff");
+    assert_eq!(handoff.priority, Priority::Urgent);
+    assert_eq!(handoff.intent.as_deref(), Some("hacked"));
+}
+
+#[test]
+fn commands_work_in_any_state() {
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal has not arrived");
+    chat.say("usdt");
+    let reply = chat.say("/lang zh");
+    assert!(
+        reply.contains("走的哪个网络？"),
+        "the question again, in Chinese: {reply}"
+    );
+    assert!(chat.session.lang_pinned);
+    let reply = chat.say("/help");
+    assert!(
+        reply.contains("/cancel") && reply.contains("走的哪个网络？"),
+        "{reply}"
+    );
+    let reply = chat.say("/cancel");
+    assert!(reply.contains("已取消"), "{reply}");
+    assert!(chat.session.dialog.is_none());
+    assert!(chat.say("/cancel").contains("没有进行中的流程"));
+    assert!(chat.say("/frobnicate").contains("未知命令"));
+
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal has not arrived");
+    chat.say("SOL");
+    chat.say("/human");
+    let handoff = chat.handoff().expect("/human hands off");
+    assert_eq!(handoff.reason, HandoffReason::Requested);
+    assert_eq!(handoff.values["coin"], "SOL");
+    assert!(matches!(chat.say("/status").as_str(), ""));
+    assert_eq!(chat.effects, vec![Effect::ShowTickets]);
+}
+
+#[test]
+fn an_idle_dialog_expires() {
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal has not arrived");
+    chat.now += 10 * 60;
+    chat.say("usdt");
+    assert_eq!(chat.node(), Some("network"), "ten minutes is not idle");
+    chat.now += Settings::default().idle_timeout_secs + 1;
+    let reply = chat.say("TRC20");
+    assert!(
+        reply.starts_with("Our previous conversation timed out"),
+        "{reply}"
+    );
+    assert!(chat.session.dialog.is_none());
+}
+
+#[test]
+fn stale_buttons_are_refused_politely() {
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal has not arrived");
+    let reply = chat.press("opt:7");
+    assert!(
+        reply.contains("no longer works") && reply.contains("Which coin?"),
+        "{reply}"
+    );
+    assert_eq!(chat.node(), Some("coin"));
+    let mut chat = Chat::new(bot());
+    assert!(chat.press("intent:greeting").contains("no longer works"));
+}
+
+#[test]
+fn a_reload_that_removes_the_current_node_restarts_politely() {
+    let dir = tempfile::tempdir().unwrap();
+    let dialogs = dir.path().join("dialogs");
+    std::fs::create_dir(&dialogs).unwrap();
+    std::fs::copy(
+        fixture().join("dialogs/hacked.toml"),
+        dialogs.join("hacked.toml"),
+    )
+    .unwrap();
+    let original = std::fs::read_to_string(fixture().join("dialogs/withdrawal.toml")).unwrap();
+    let renamed = original
+        .replace("id = \"network\"", "id = \"chain\"")
+        .replace("next = \"network\"", "next = \"chain\"");
+    std::fs::write(dialogs.join("withdrawal.toml"), renamed).unwrap();
+    let reloaded = load(&fixture().join("intents"), &dialogs);
+
+    let mut chat = Chat::new(bot());
+    chat.say("my withdrawal has not arrived");
+    chat.say("usdt");
+    assert_eq!(chat.node(), Some("network"));
+    chat.bot = &reloaded;
+    let reply = chat.say("TRC20");
+    assert!(reply.contains("this flow was just updated"), "{reply}");
+    assert!(reply.contains("Which coin?"), "{reply}");
+    assert_eq!(chat.session.dialog.as_ref().unwrap().values["coin"], "USDT");
+}
+
+#[test]
+fn two_misses_offer_topics_and_a_person() {
+    let mut chat = Chat::new(bot());
+    let first = chat.say("写一首关于大海的诗");
+    assert!(first.contains("换个说法"), "{first}");
+    let second = chat.say("今天晚饭吃什么好呢");
+    assert!(second.contains("[转人工客服]"), "{second}");
+    let human = chat.session.offered.len();
+    chat.say(&human.to_string());
+    assert_eq!(chat.handoff().unwrap().reason, HandoffReason::Requested);
+}
+
+#[test]
+fn bare_numbers_and_empty_messages_are_not_guessed() {
+    let mut chat = Chat::new(bot());
+    for message in ["", "   ", "🙂🙂", "???", "1", "\u{202e}\u{200b}"] {
+        let reply = chat.say(message);
+        assert!(!reply.is_empty(), "no reply to {message:?}");
+        assert!(chat.session.dialog.is_none());
     }
 }
 
@@ -107,47 +349,36 @@ fn empty_and_symbol_only_messages_get_a_prompt() {
 fn pasted_secrets_are_warned_about_and_never_echoed() {
     let seed =
         "abandon ability able about above absent absorb abstract absurd abuse access accident";
+    let key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
     let cases = [
-        (format!("my seed phrase is {seed}"), "seed"),
+        (format!("my seed phrase is {seed}"), "abandon ability"),
         (
-            "我的密码是 Abc12345xyz 账号被冻结了".to_string(),
+            "我的密码是 Abc12345xyz 充值没到账".to_string(),
             "Abc12345xyz",
         ),
         ("验证码 482913 请帮我登录".to_string(), "482913"),
-        (
-            "private key: 4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
-                .to_string(),
-            "4c0883a69102937d",
-        ),
+        (format!("private key: {key}"), "4c0883a69102937d"),
     ];
     for (message, secret) in &cases {
-        let (_, replies) = talk(&[message]);
-        let reply = &replies[0];
+        let mut chat = Chat::new(bot());
+        let reply = chat.say(message);
         assert!(reply.contains("⚠️"), "no warning for {message}: {reply}");
-        let needle = if *secret == "seed" {
-            "abandon ability"
-        } else {
-            secret
-        };
-        assert!(!reply.contains(needle), "secret echoed: {reply}");
+        assert!(!reply.contains(secret), "secret echoed: {reply}");
+        let transcript = serde_json::to_string(&chat.session).unwrap();
+        assert!(!transcript.contains(secret), "secret kept: {transcript}");
     }
     // The rest of the message is still understood.
-    let (_, replies) = talk(&["我的密码是 Abc12345xyz 账号被冻结了"]);
-    assert!(
-        replies[0].contains(&answer_of("account_locked", Lang::Zh)),
-        "{}",
-        replies[0]
-    );
-}
-
-#[test]
-fn a_transaction_hash_is_not_a_secret() {
-    let txid = "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e1a3c5b7d9f0e2a4c6b8d0f1e";
-    let (_, replies) = talk(&[&format!("my withdrawal txid {txid} still not arrived")]);
-    assert!(!replies[0].contains("⚠️"), "{}", replies[0]);
-    assert!(
-        replies[0].starts_with(&answer_of("withdrawal_delayed", Lang::En)),
-        "{}",
-        replies[0]
-    );
+    let mut chat = Chat::new(bot());
+    let reply = chat.say("我的密码是 Abc12345xyz 充值没到账");
+    assert!(reply.contains("充值未到账"), "{reply}");
+    // Even where a TXID is expected, a labelled private key is a secret, and
+    // the question is asked again.
+    let mut chat = Chat::new(bot());
+    chat.say("withdrawal stuck in processing");
+    chat.say("eth");
+    chat.say("erc20");
+    let reply = chat.say(&format!("my private key is {key}"));
+    assert!(reply.contains("⚠️") && !reply.contains(key), "{reply}");
+    assert!(reply.contains("Do you have the TXID?"), "{reply}");
+    assert!(!serde_json::to_string(&chat.session).unwrap().contains(key));
 }

@@ -32,10 +32,16 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `kefu chat` with `input` piped in, in a fresh data directory
+/// unless `args` names one.
 fn chat(input: &[u8], args: &[&str]) -> (Output, String) {
-    let mut child = kefu()
-        .arg("chat")
-        .args(args)
+    let data = tempfile::tempdir().unwrap();
+    let mut command = kefu();
+    command.arg("chat").args(args);
+    if !args.contains(&"--data") {
+        command.arg("--data").arg(data.path());
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -155,7 +161,15 @@ fn check_reports_every_problem_with_file_line_column() {
 #[test]
 fn check_json_and_usage_errors() {
     let (_dir, intents) = small_pack();
-    let output = run(&["check", "--json", "--intents", intents.to_str().unwrap()]);
+    // A pack of intents alone: no dialogs directory.
+    let output = run(&[
+        "check",
+        "--json",
+        "--intents",
+        intents.to_str().unwrap(),
+        "--dialogs",
+        "/nonexistent/kefu/dialogs",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["ok"], true);
@@ -281,7 +295,13 @@ fn import_writes_a_pack_that_checks_and_matches() {
     assert!(out.join("card_arrival.toml").exists());
     assert!(out.join("top_up.toml").exists());
     assert!(out.join("_out_of_scope.toml").exists());
-    let output = run(&["check", "--intents", out.to_str().unwrap()]);
+    let output = run(&[
+        "check",
+        "--intents",
+        out.to_str().unwrap(),
+        "--dialogs",
+        "/nonexistent/kefu/dialogs",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let output = run(&[
         "match",
@@ -304,27 +324,28 @@ fn import_writes_a_pack_that_checks_and_matches() {
 
 #[test]
 fn chat_answers_in_the_users_language() {
-    let (output, text) = chat("你好\n我的USDT提币3个小时了还没到账\nmy acount is locked, what do i do\n/lang zh\nmy acount is locked\n/quit\nthis line is never read\n".as_bytes(), &[]);
+    let (output, text) = chat("你好\n我的USDT提币3个小时了还没到账\n/cancel\nmy acount is locked, what do i do\n/lang zh\nmy acount is locked\n/quit\nthis line is never read\n".as_bytes(), &[]);
     assert_eq!(output.status.code(), Some(0));
     let replies: Vec<&str> = text.split("\n\n").collect();
-    assert!(replies.len() >= 5, "{text}");
+    assert!(replies.len() >= 6, "{text}");
     assert!(
         replies[1].contains("提币") || replies[1].contains("TXID"),
         "{}",
         replies[1]
     );
+    assert!(replies[2].contains("取消"), "{}", replies[2]);
     assert!(
-        replies[2].is_ascii() || replies[2].contains("account"),
+        replies[3].is_ascii() || replies[3].contains("account"),
         "{}",
-        replies[2]
+        replies[3]
     );
     assert!(
-        replies[2].to_lowercase().contains("lock") || replies[2].to_lowercase().contains("frozen"),
+        replies[3].to_lowercase().contains("lock") || replies[3].to_lowercase().contains("frozen"),
         "{}",
-        replies[2]
+        replies[3]
     );
-    assert!(replies[3].contains("中文"), "{}", replies[3]);
-    assert!(!replies[4].is_ascii(), "pinned to zh: {}", replies[4]);
+    assert!(replies[4].contains("中文"), "{}", replies[4]);
+    assert!(!replies[5].is_ascii(), "pinned to zh: {}", replies[5]);
     assert!(!text.contains("never read"));
 }
 

@@ -9,7 +9,9 @@ const CORE: &[&str] = &[
     "src/guard",
     "src/diag.rs",
     "src/lang.rs",
-    "src/brain.rs",
+    "src/brain",
+    "src/dialog",
+    "src/ticket",
 ];
 const FORBIDDEN: &[&str] = &[
     "std::fs",
@@ -53,4 +55,23 @@ fn core_modules_do_no_io() {
         }
     }
     assert!(offences.is_empty(), "{offences:#?}");
+}
+
+#[test]
+fn only_the_store_imports_sled() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    assert!(files.len() > 20);
+    for file in files {
+        if file.starts_with(root.join("src/store")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("sled::") && !text.contains("use sled"),
+            "{} imports sled; only src/store may",
+            file.display()
+        );
+    }
 }

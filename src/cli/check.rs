@@ -12,21 +12,22 @@ pub fn run(
     options: CompileOptions,
     json: bool,
 ) -> anyhow::Result<u8> {
-    let (diagnostics, summary) = match pack::load(intents, dialogs, options) {
-        Ok(compiled) => {
-            let mut diagnostics = compiled.warnings;
-            diagnostics.extend(misclassified_examples(&compiled.set));
+    let loaded = pack::load_bot(intents, dialogs, options, crate::brain::Settings::default());
+    let (diagnostics, summary) = match loaded {
+        Ok(loaded) => {
+            let mut diagnostics = loaded.warnings;
+            let set = &loaded.bot.intents;
+            diagnostics.extend(misclassified_examples(set));
             let summary = format!(
-                "{} intents, {} examples, {} out-of-scope examples, {} features",
-                compiled.set.intents().len(),
-                compiled
-                    .set
-                    .intents()
+                "{} intents, {} examples, {} out-of-scope examples, {} features, {} dialogs",
+                set.intents().len(),
+                set.intents()
                     .iter()
                     .map(|i| i.examples.len())
                     .sum::<usize>(),
-                compiled.set.out_of_scope_examples(),
-                compiled.set.feature_count()
+                set.out_of_scope_examples(),
+                set.feature_count(),
+                loaded.bot.dialogs.len()
             );
             (diagnostics, Some(summary))
         }

@@ -6,6 +6,8 @@ mod check;
 mod eval;
 mod import;
 mod matching;
+mod testing;
+mod tickets;
 
 pub use eval::{cross_validate, evaluate, predict, Metrics, Prediction};
 pub use import::{import_pack, read_labelled, ImportSummary, LabelledRow};
@@ -109,6 +111,30 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Replay transcript tests (default: every file in tests/transcripts).
+    Test {
+        /// Transcript files or directories.
+        files: Vec<PathBuf>,
+    },
+    /// List tickets.
+    Tickets {
+        #[arg(long, env = "KEFU_DATA", default_value = "data")]
+        data: PathBuf,
+        /// Only tickets with this status (queued, assigned, waiting_on_user, resolved, closed, open).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one ticket in full.
+    Ticket {
+        /// The ticket number (T-000123 or 123).
+        number: String,
+        #[arg(long, env = "KEFU_DATA", default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -126,14 +152,26 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Chat { data: _ } => {
-            let Some(compiled) = load_or_report(cli)? else {
+        Command::Chat { data } => {
+            let Some(loaded) = load_bot_or_report(cli)? else {
                 return Ok(1);
+            };
+            let store = crate::store::SledStore::open(data)?;
+            let app = crate::app::App {
+                bot: &loaded.bot,
+                store: &store,
+                sla: crate::ticket::Sla::default(),
             };
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
+            let clock = || {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64)
+            };
             crate::console::run(
-                &compiled.set,
+                &app,
+                &clock,
                 stdin.lock(),
                 std::io::stdout().lock(),
                 interactive,
@@ -169,6 +207,39 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Import { file, out } => import::run(file, out),
+        Command::Test { files } => {
+            let Some(loaded) = load_bot_or_report(cli)? else {
+                return Ok(1);
+            };
+            testing::run(&loaded.bot, files)
+        }
+        Command::Tickets { data, status, json } => tickets::list(data, status.as_deref(), *json),
+        Command::Ticket { number, data, json } => tickets::show(data, number, *json),
+    }
+}
+
+/// Loads intents and dialogs; on problems prints them and returns `None`
+/// (exit 1). IO errors propagate (exit 2).
+fn load_bot_or_report(cli: &Cli) -> anyhow::Result<Option<pack::Loaded>> {
+    match pack::load_bot(
+        &cli.intents,
+        &cli.dialogs,
+        cli.compile_options(),
+        crate::brain::Settings::default(),
+    ) {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(LoadError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!(
+                "kefu: the pack in {} and {} has problems; run `kefu check`",
+                cli.intents.display(),
+                cli.dialogs.display()
+            );
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -1,0 +1,320 @@
+//! Where state lives: sessions, tickets with their queue and per-chat
+//! index, processed update ids. A [`Store`] trait, and [`SledStore`], the
+//! only module that imports sled.
+//!
+//! Values are JSON wrapped in a version envelope (`{"v":1,"data":…}`), so a
+//! later kefu can still read what this one wrote, and a value written by a
+//! newer kefu is refused clearly instead of misread.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::brain::Session;
+use crate::ticket::{Status, Ticket};
+
+/// A Telegram chat id (the terminal chat uses [`CONSOLE_CHAT`]).
+pub type ChatId = i64;
+
+/// The terminal chat's id: Telegram never uses 0.
+pub const CONSOLE_CHAT: ChatId = 0;
+
+/// The version of the values this kefu writes.
+const VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another process has the database open (sled allows one).
+    #[error("the data directory {0} is in use by another kefu process (a running `kefu serve`?)")]
+    Locked(String),
+    #[error("storage error: {0}")]
+    Backend(String),
+    /// A value that cannot be read: corrupt, or from a newer kefu.
+    #[error("unreadable {what}: {why}")]
+    Unreadable { what: String, why: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    v: u32,
+    data: T,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(&Envelope {
+        v: VERSION,
+        data: value,
+    })
+    .expect("plain data serialises")
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    #[derive(Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    let unreadable = |why: String| StoreError::Unreadable {
+        what: what.to_string(),
+        why,
+    };
+    let version: Version = serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
+    if version.v > VERSION {
+        return Err(unreadable(format!(
+            "written by a newer kefu (format {}, this one reads up to {VERSION})",
+            version.v
+        )));
+    }
+    let envelope: Envelope<T> =
+        serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
+    Ok(envelope.data)
+}
+
+/// Everything kefu keeps. Implementations must be safe to share between
+/// threads; every write is atomic.
+pub trait Store: Send + Sync {
+    fn session(&self, chat: ChatId) -> Result<Option<Session>>;
+    fn save_session(&self, chat: ChatId, session: &Session) -> Result<()>;
+
+    /// Allocates the next ticket number, builds the ticket with it and
+    /// writes it durably (flushed) before returning.
+    fn create_ticket(&self, build: &mut dyn FnMut(u64) -> Ticket) -> Result<Ticket>;
+    /// Writes a changed ticket, keeping the queue and indexes in step.
+    fn save_ticket(&self, ticket: &Ticket) -> Result<()>;
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>>;
+    /// All tickets, by number.
+    fn tickets(&self) -> Result<Vec<Ticket>>;
+    /// The queued tickets in queue order (priority, then age).
+    fn queue(&self) -> Result<Vec<Ticket>>;
+    /// The tickets of one chat, by number.
+    fn chat_tickets(&self, chat: ChatId) -> Result<Vec<Ticket>>;
+
+    /// Records a processed Telegram update id; false if it was seen before.
+    fn mark_update(&self, update_id: i64) -> Result<bool>;
+
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<()>;
+}
+
+/// The embedded default: a sled database in the data directory.
+pub struct SledStore {
+    db: sled::Db,
+    sessions: sled::Tree,
+    tickets: sled::Tree,
+    /// (priority, created_at, number) → number, for queued tickets.
+    queue: sled::Tree,
+    /// (chat, number) → (), every ticket of a chat.
+    by_chat: sled::Tree,
+    updates: sled::Tree,
+    meta: sled::Tree,
+}
+
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+fn queue_key(ticket: &Ticket) -> Vec<u8> {
+    let mut key = Vec::with_capacity(17);
+    key.push(ticket.priority as u8);
+    key.extend((ticket.created_at as u64 ^ (1 << 63)).to_be_bytes());
+    key.extend(ticket.number.to_be_bytes());
+    key
+}
+
+fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(16);
+    key.extend((chat as u64 ^ (1 << 63)).to_be_bytes());
+    key.extend(number.to_be_bytes());
+    key
+}
+
+const NEXT_TICKET: &[u8] = b"next_ticket";
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<SledStore> {
+        std::fs::create_dir_all(dir).map_err(backend)?;
+        let db = sled::Config::new()
+            .path(dir.join("kefu.sled"))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                other => backend(other),
+            })?;
+        Self::from_db(db)
+    }
+
+    /// A throw-away database (for `kefu test` and benchmarks).
+    pub fn temporary() -> Result<SledStore> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(backend)?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<SledStore> {
+        let tree = |name: &str| db.open_tree(name).map_err(backend);
+        Ok(SledStore {
+            sessions: tree("sessions")?,
+            tickets: tree("tickets")?,
+            queue: tree("queue")?,
+            by_chat: tree("by_chat")?,
+            updates: tree("updates")?,
+            meta: tree("meta")?,
+            db,
+        })
+    }
+
+    fn write_ticket(&self, ticket: &Ticket) -> Result<()> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use sled::Transactional;
+        let number = ticket.number.to_be_bytes();
+        let value = encode(ticket);
+        (&self.tickets, &self.queue, &self.by_chat)
+            .transaction(|(tickets, queue, by_chat)| {
+                if let Some(old) = tickets.get(number)? {
+                    let old: Ticket =
+                        decode(&old, "ticket").map_err(ConflictableTransactionError::Abort)?;
+                    queue.remove(queue_key(&old))?;
+                }
+                tickets.insert(&number, value.as_slice())?;
+                if ticket.status == Status::Queued {
+                    queue.insert(queue_key(ticket), &number)?;
+                }
+                by_chat.insert(chat_key(ticket.chat, ticket.number), &[])?;
+                Ok(())
+            })
+            .map_err(|e: TransactionError<StoreError>| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => backend(e),
+            })
+    }
+
+    fn read_ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        self.tickets
+            .get(number.to_be_bytes())
+            .map_err(backend)?
+            .map(|bytes| decode(&bytes, &crate::ticket::label(number)))
+            .transpose()
+    }
+}
+
+impl Store for SledStore {
+    fn session(&self, chat: ChatId) -> Result<Option<Session>> {
+        self.sessions
+            .get(chat.to_be_bytes())
+            .map_err(backend)?
+            .map(|bytes| decode(&bytes, "session"))
+            .transpose()
+    }
+
+    fn save_session(&self, chat: ChatId, session: &Session) -> Result<()> {
+        self.sessions
+            .insert(chat.to_be_bytes(), encode(session))
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn create_ticket(&self, build: &mut dyn FnMut(u64) -> Ticket) -> Result<Ticket> {
+        // An atomic increment: concurrent handoffs never share a number,
+        // and numbers stay contiguous (sled's generate_id may skip).
+        let next = self
+            .meta
+            .update_and_fetch(NEXT_TICKET, |old| {
+                let current = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some((current + 1).to_be_bytes().to_vec())
+            })
+            .map_err(backend)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| backend("ticket counter missing"))?;
+        let mut ticket = build(next);
+        ticket.number = next;
+        self.write_ticket(&ticket)?;
+        self.flush()?;
+        Ok(ticket)
+    }
+
+    fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
+        self.write_ticket(ticket)
+    }
+
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        self.read_ticket(number)
+    }
+
+    fn tickets(&self) -> Result<Vec<Ticket>> {
+        self.tickets
+            .iter()
+            .values()
+            .map(|v| decode(&v.map_err(backend)?, "ticket"))
+            .collect()
+    }
+
+    fn queue(&self) -> Result<Vec<Ticket>> {
+        let mut out = Vec::new();
+        for entry in self.queue.iter().values() {
+            let bytes = entry.map_err(backend)?;
+            let number = <[u8; 8]>::try_from(bytes.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(backend)?;
+            if let Some(ticket) = self.read_ticket(number)? {
+                out.push(ticket);
+            }
+        }
+        Ok(out)
+    }
+
+    fn chat_tickets(&self, chat: ChatId) -> Result<Vec<Ticket>> {
+        let prefix = (chat as u64 ^ (1 << 63)).to_be_bytes();
+        let mut out = Vec::new();
+        for key in self.by_chat.scan_prefix(prefix).keys() {
+            let key = key.map_err(backend)?;
+            let number = <[u8; 8]>::try_from(&key[8..])
+                .map(u64::from_be_bytes)
+                .map_err(backend)?;
+            if let Some(ticket) = self.read_ticket(number)? {
+                out.push(ticket);
+            }
+        }
+        Ok(out)
+    }
+
+    fn mark_update(&self, update_id: i64) -> Result<bool> {
+        let previous = self
+            .updates
+            .insert(update_id.to_be_bytes(), &[])
+            .map_err(backend)?;
+        Ok(previous.is_none())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_newer_than_ours_are_refused() {
+        let bytes = br#"{"v":99,"data":{}}"#;
+        let error = decode::<Session>(bytes, "session").unwrap_err();
+        assert!(error.to_string().contains("newer kefu"), "{error}");
+        let old: Session = decode(br#"{"v":1,"data":{"lang":"en"}}"#, "session").unwrap();
+        assert_eq!(old.lang, crate::lang::Lang::En);
+    }
+}
