@@ -382,3 +382,21 @@ fn pasted_secrets_are_warned_about_and_never_echoed() {
     assert!(reply.contains("Do you have the TXID?"), "{reply}");
     assert!(!serde_json::to_string(&chat.session).unwrap().contains(key));
 }
+
+#[test]
+fn values_stated_in_the_first_message_are_not_asked_again() {
+    let mut chat = Chat::new(bot());
+    let reply = chat.say("my USDT withdrawal on TRC-20 has not arrived");
+    assert!(
+        !reply.contains("Which coin?") && !reply.contains("Which network?"),
+        "{reply}"
+    );
+    assert!(reply.contains("Do you have the TXID?"), "{reply}");
+    let values = &chat.session.dialog.as_ref().unwrap().values;
+    assert_eq!(values["coin"], "USDT");
+    assert_eq!(values["network"], "TRC20");
+    // Only what was stated: here the network is still asked.
+    let mut chat = Chat::new(bot());
+    let reply = chat.say("提u还没到账");
+    assert!(reply.contains("走的哪个网络？"), "{reply}");
+}

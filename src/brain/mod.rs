@@ -363,6 +363,7 @@ impl Turn<'_> {
                     dialog,
                     state.intent.clone(),
                     state.values,
+                    None,
                     self.lang(),
                     &mut effects,
                 );
@@ -542,7 +543,7 @@ impl Turn<'_> {
                 || candidate.dialog.as_deref() == Some(state.dialog.as_str());
             if !same {
                 if candidate.urgent {
-                    return self.start_intent(intent);
+                    return self.start_intent_with(intent, Some(text));
                 }
                 let title = candidate.text(self.lang()).title.clone();
                 self.session.pending_switch = Some(candidate.id.clone());
@@ -644,7 +645,7 @@ impl Turn<'_> {
         let lang = self.lang();
         let classification = self.bot.intents.classify(text);
         match classification.verdict {
-            Verdict::Matched(intent) => self.start_intent(intent),
+            Verdict::Matched(intent) => self.start_intent_with(intent, Some(text)),
             Verdict::Ambiguous(intents) => {
                 self.session.misses = 0;
                 self.offer(&intents, texts::did_you_mean(lang), false);
@@ -678,6 +679,12 @@ impl Turn<'_> {
 
     /// Answers an intent: its dialog if it has one, else its answer.
     fn start_intent(&mut self, intent: usize) {
+        self.start_intent_with(intent, None);
+    }
+
+    /// Answers an intent; `message`, when the user's own words started it,
+    /// may already hold values its dialog would ask for.
+    fn start_intent_with(&mut self, intent: usize, message: Option<&str>) {
         let lang = self.lang();
         self.session.misses = 0;
         self.session.pending_switch = None;
@@ -689,11 +696,13 @@ impl Turn<'_> {
             .and_then(|d| self.bot.dialogs.find(d))
         {
             let mut effects = Vec::new();
+            let local = local_time(&self.bot.settings, self.now);
             let flow = engine::start(
                 &self.bot.dialogs,
                 dialog,
                 Some(spec.id.clone()),
                 BTreeMap::new(),
+                message.map(|m| (m, local)),
                 lang,
                 &mut effects,
             );

@@ -15,6 +15,7 @@ use crate::ticket::Priority;
 /// Where a user is in a dialog. Nodes are kept by id, not index, so a
 /// session survives a reload that reorders a file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DialogState {
     pub dialog: String,
     pub node: String,
@@ -24,6 +25,10 @@ pub struct DialogState {
     pub tries: u32,
     /// The intent that started the dialog, if any.
     pub intent: Option<String>,
+    /// Values taken from the message that started the dialog: their `ask`
+    /// nodes are passed over once.
+    #[serde(default)]
+    pub prefilled: std::collections::BTreeSet<String>,
 }
 
 /// Nodes passed through in one turn before the engine gives up; the
@@ -144,22 +149,44 @@ pub fn expecting(dialogs: &Dialogs, state: &DialogState) -> Option<crate::guard:
     }
 }
 
-/// Starts `dialog` at its first node.
+/// Starts `dialog` at its first node. Values stated in `message` (the
+/// one that started the dialog) are taken, so their questions are skipped.
 pub fn start(
     dialogs: &Dialogs,
     dialog: usize,
     intent: Option<String>,
-    values: BTreeMap<String, String>,
+    mut values: BTreeMap<String, String>,
+    message: Option<(&str, NaiveDateTime)>,
     lang: Lang,
     effects: &mut Vec<Effect>,
 ) -> Flow {
     let d = dialogs.get(dialog);
+    let mut prefilled = std::collections::BTreeSet::new();
+    if let Some((message, now)) = message {
+        for node in &d.nodes {
+            if let NodeKind::Ask {
+                value,
+                check: Check::Kind(kind),
+                ..
+            } = &node.kind
+            {
+                if values.contains_key(value) {
+                    continue;
+                }
+                if let Some(found) = values::prefill(*kind, message, now) {
+                    values.insert(value.clone(), found);
+                    prefilled.insert(value.clone());
+                }
+            }
+        }
+    }
     let state = DialogState {
         dialog: d.id.clone(),
         node: d.nodes[0].id.clone(),
         values,
         tries: 0,
         intent,
+        prefilled,
     };
     run(dialogs, state, lang, effects)
 }
@@ -212,6 +239,10 @@ pub fn run(
             NodeKind::Handoff { priority } => {
                 say(effects, &node.text, lang, &state.values);
                 return Flow::Handoff(state, *priority, HandoffReason::Scripted);
+            }
+            NodeKind::Ask { value, next, .. } if state.prefilled.remove(value) => {
+                // Already stated in the first message.
+                goto(&mut state, *next);
             }
             NodeKind::Choose { .. } | NodeKind::Ask { .. } | NodeKind::Resolve { .. } => {
                 return wait(dialogs, state, lang, effects);

@@ -243,6 +243,29 @@ pub fn extract(kind: Kind, text: &str, now: NaiveDateTime) -> Option<String> {
     }
 }
 
+/// A value stated in the message that started a dialog ("my USDT withdrawal
+/// on TRC20 …"), so the dialog need not ask for it. Only kinds that cannot
+/// be mistaken for something else: a coin named outright, a network by its
+/// own name (not "eth", which is also a coin), a TXID, an address, an
+/// email. Numbers (order ids, UIDs, amounts) and dates are always asked.
+pub fn prefill(kind: Kind, text: &str, now: NaiveDateTime) -> Option<String> {
+    match kind {
+        Kind::Txid | Kind::Address | Kind::Email => extract(kind, text, now),
+        Kind::Coin => lookup(COINS, &text.nfkc().collect::<String>()).map(str::to_string),
+        Kind::Network => {
+            let text: String = text.nfkc().collect::<String>().to_lowercase();
+            let explicit: &[(&str, &[&str])] = &[
+                ("ERC20", &["erc20", "erc-20", "erc 20"]),
+                ("TRC20", &["trc20", "trc-20", "trc 20", "波场"]),
+                ("BEP20", &["bep20", "bep-20", "bep 20", "bsc", "币安智能链"]),
+                ("BEP2", &["bep2", "bep-2"]),
+            ];
+            lookup(explicit, &text).map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 /// Latin words of a message, lower-cased, for whole-word lookups.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
@@ -538,6 +561,17 @@ mod tests {
         assert_eq!(d("2026-13-40"), None);
         assert_eq!(d("a while back"), None);
         assert_eq!(d("just now"), Some("2026-11-22 15:00".into()));
+    }
+
+    #[test]
+    fn prefills_only_unmistakable_values() {
+        let p = |kind, text| prefill(kind, text, now());
+        let text = "my usdt withdrawal on trc-20 hasn't arrived";
+        assert_eq!(p(Kind::Coin, text), Some("USDT".into()));
+        assert_eq!(p(Kind::Network, text), Some("TRC20".into()));
+        assert_eq!(p(Kind::Network, "my eth withdrawal is late"), None);
+        assert_eq!(p(Kind::OrderId, "withdrew 1000000 usdt"), None);
+        assert_eq!(p(Kind::Coin, "提币还没到账"), None);
     }
 
     #[test]
