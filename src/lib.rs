@@ -16,6 +16,7 @@
 //! - [`brain`] — the conversation: session + input + time → new session + effects. Pure.
 //! - [`store`] — the `Store` trait and `SledStore`, the only module that imports sled.
 //! - [`app`] — the brain with a store: sessions kept, handoffs made tickets. Shared by all adapters.
+//! - [`config`] — `kefu.toml` and environment overrides: the only reader of either.
 //! - [`console`] — the terminal chat over the app.
 //! - [`transcript`] — transcript tests (`kefu test`): user lines and expected bot lines.
 //! - [`cli`] — operator tools: `check`, `match`, `eval`, `import`, `test`, `tickets`.
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod brain;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod diag;
 pub mod dialog;

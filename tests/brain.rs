@@ -400,3 +400,40 @@ fn values_stated_in_the_first_message_are_not_asked_again() {
     let reply = chat.say("提u还没到账");
     assert!(reply.contains("走的哪个网络？"), "{reply}");
 }
+
+#[test]
+fn verify_and_look_alike_links_use_the_configured_lists() {
+    let settings = Settings {
+        staff_handles: vec!["examplesupport".into()],
+        official_domains: vec!["example-exchange.com".into()],
+        ..Settings::default()
+    };
+    let configured = kefu::pack::load_bot(
+        &fixture().join("intents"),
+        &fixture().join("dialogs"),
+        CompileOptions::default(),
+        settings,
+    )
+    .unwrap()
+    .bot;
+    let mut chat = Chat::new(&configured);
+    assert!(chat
+        .say("/verify @ExampleSupport")
+        .starts_with("✅ @examplesupport"));
+    let reply = chat.say("/verify @Example_Supp0rt");
+    assert!(reply.starts_with("⚠️ @example_supp0rt is NOT"), "{reply}");
+    assert!(chat.say("/verify").contains("Usage"));
+    let reply =
+        chat.say("support sent me https://example-exchange.com.verify-login.io/reset is it real?");
+    assert!(reply.contains("⚠️ Careful"), "{reply}");
+    let reply =
+        chat.say("I logged in at https://www.example-exchange.com/login and my deposit is missing");
+    assert!(!reply.contains("⚠️"), "official links are fine: {reply}");
+    // Mid-dialog, /verify answers and the question comes back.
+    chat.say("my withdrawal has not arrived");
+    let reply = chat.say("/verify @someone");
+    assert!(
+        reply.contains("NOT") && reply.ends_with("Which coin?"),
+        "{reply}"
+    );
+}

@@ -367,3 +367,18 @@ fn chat_survives_bad_input() {
     assert!(text.contains("Unknown command") || text.contains("未知命令"));
     // End of input without /quit is a clean exit too.
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    // `kefu check | head -0`: the reader is gone before kefu writes.
+    let mut child = kefu()
+        .arg("check")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -33,12 +33,16 @@ pub struct Bot {
 }
 
 /// How the brain behaves; from the configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// A dialog left alone this long is dropped (seconds).
     pub idle_timeout_secs: i64,
     /// The users' local time zone, for dates like "yesterday 8pm".
     pub utc_offset_minutes: i32,
+    /// Official staff handles, lower-case without `@`, for `/verify`.
+    pub staff_handles: Vec<String>,
+    /// Official domains; links elsewhere that imitate them are flagged.
+    pub official_domains: Vec<String>,
 }
 
 impl Default for Settings {
@@ -46,6 +50,8 @@ impl Default for Settings {
         Settings {
             idle_timeout_secs: 30 * 60,
             utc_offset_minutes: 8 * 60,
+            staff_handles: Vec::new(),
+            official_domains: Vec::new(),
         }
     }
 }
@@ -282,6 +288,12 @@ impl Turn<'_> {
                 .and_then(|state| engine::expecting(&self.bot.dialogs, state)),
         };
         let redaction = guard::redact(message, &context, self.lang());
+        if !self.bot.settings.official_domains.is_empty() {
+            let links = guard::check_links(&redaction.text, &self.bot.settings.official_domains);
+            if !links.is_empty() {
+                self.say(guard::link_warning_text(&links, self.lang()));
+            }
+        }
         if redaction.findings.is_empty() {
             remember(&mut self.session, true, message);
             return self.clean_text(message);
@@ -415,6 +427,18 @@ impl Turn<'_> {
                 }
             }
             "human" | "agent" => self.hand_off_now(),
+            "verify" => {
+                let text = match parts.next() {
+                    Some(handle) => {
+                        let handle = handle.trim().trim_start_matches('@').to_lowercase();
+                        let official = self.bot.settings.staff_handles.contains(&handle);
+                        texts::verify(&handle, official, lang)
+                    }
+                    None => texts::verify_usage(lang).to_string(),
+                };
+                self.say(text);
+                self.prompt_again();
+            }
             "status" => self.effects.push(Effect::ShowTickets),
             "close" => self.effects.push(Effect::CloseTickets),
             _ => {

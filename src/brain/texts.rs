@@ -13,8 +13,8 @@ pub fn welcome(lang: Lang) -> &'static str {
 
 pub fn help(lang: Lang) -> &'static str {
     lang.pick(
-        "我可以帮您处理：账号冻结、找回密码或 2FA、账号被盗、交易失败、提币未到账、充值未到账、实名认证、核实客服身份等问题。直接用一句话描述问题即可。\n命令：\n/start 重新开始\n/cancel 取消当前流程\n/human 转人工客服\n/status 查看工单进度\n/lang zh|en 切换语言\n/help 帮助",
-        "I can help with: locked accounts, password or 2FA reset, hacked accounts, failed trades, withdrawals not arrived, missing deposits, identity verification (KYC), and checking whether someone is really our staff. Just describe your problem in one sentence.\nCommands:\n/start start over\n/cancel stop the current flow\n/human talk to a person\n/status where your tickets stand\n/lang zh|en switch language\n/help this help",
+        "我可以帮您处理：账号冻结、找回密码或 2FA、账号被盗、交易失败、提币未到账、充值未到账、实名认证、核实客服身份等问题。直接用一句话描述问题即可。\n命令：\n/start 重新开始\n/cancel 取消当前流程\n/human 转人工客服\n/status 查看工单进度\n/verify @用户名 核实对方是否官方客服\n/lang zh|en 切换语言\n/help 帮助",
+        "I can help with: locked accounts, password or 2FA reset, hacked accounts, failed trades, withdrawals not arrived, missing deposits, identity verification (KYC), and checking whether someone is really our staff. Just describe your problem in one sentence.\nCommands:\n/start start over\n/cancel stop the current flow\n/human talk to a person\n/status where your tickets stand\n/verify @handle check whether an account is our staff\n/lang zh|en switch language\n/help this help",
     )
 }
 
@@ -200,4 +200,29 @@ pub fn urgent_handoff(lang: Lang) -> &'static str {
         "这是紧急安全问题，已为您优先转接人工客服。",
         "This is an urgent security case: I've put you at the front of the queue for a human agent.",
     )
+}
+
+pub fn verify_usage(lang: Lang) -> &'static str {
+    lang.pick(
+        "用法：/verify @对方用户名。我会告诉您这个账号是不是官方客服。",
+        "Usage: /verify @handle. I'll tell you whether that account is our official staff.",
+    )
+}
+
+/// `/verify @handle`: whether the handle is on the official staff list.
+pub fn verify(handle: &str, official: bool, lang: Lang) -> String {
+    match (official, lang) {
+        (true, Lang::Zh) => format!(
+            "✅ @{handle} 是我们的官方客服账号。即便如此，官方人员也绝不会索要您的密码、验证码、私钥或助记词，也不会让您转账。"
+        ),
+        (true, Lang::En) => format!(
+            "✅ @{handle} is one of our official staff accounts. Even so, staff never ask for your password, codes, private keys or seed phrase, and never ask you to send funds."
+        ),
+        (false, Lang::Zh) => format!(
+            "⚠️ @{handle} 不在我们的官方客服名单上，很可能是冒充者。官方人员从不主动私信，也绝不会索要密码、验证码、私钥或助记词。请不要转账或提供任何信息，并举报、屏蔽该账号。如果已经泄露了信息，请输入 /human。"
+        ),
+        (false, Lang::En) => format!(
+            "⚠️ @{handle} is NOT on our official staff list and is most likely an impersonator. Our staff never message you first and never ask for passwords, codes, private keys or seed phrases. Don't send anything; report and block the account. If you already shared something, type /human."
+        ),
+    }
 }

@@ -33,6 +33,9 @@ pub struct Cli {
     /// Directory of dialog files.
     #[arg(long, global = true, default_value = "dialogs", env = "KEFU_DIALOGS")]
     pub dialogs: PathBuf,
+    /// The configuration file (default: ./kefu.toml if it exists).
+    #[arg(long, global = true, env = "KEFU_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Override the pack's minimum score for a match.
     #[arg(long, global = true, value_name = "SCORE")]
     pub min_score: Option<f32>,
@@ -50,6 +53,15 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The configuration: the named file (which must exist), else
+    /// `./kefu.toml` if present, else the defaults; then the environment.
+    pub fn config(&self) -> anyhow::Result<crate::config::Config> {
+        match &self.config {
+            Some(path) => crate::config::Config::load(path, true),
+            None => crate::config::Config::load(std::path::Path::new("kefu.toml"), false),
+        }
+    }
+
     /// Compile options with the command line's overrides.
     pub fn compile_options(&self) -> CompileOptions {
         let mut options = CompileOptions::default();
@@ -153,14 +165,15 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Chat { data } => {
-            let Some(loaded) = load_bot_or_report(cli)? else {
+            let config = cli.config()?;
+            let Some(loaded) = load_bot_or_report(cli, &config)? else {
                 return Ok(1);
             };
             let store = crate::store::SledStore::open(data)?;
             let app = crate::app::App {
                 bot: &loaded.bot,
                 store: &store,
-                sla: crate::ticket::Sla::default(),
+                sla: config.sla,
             };
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
@@ -208,7 +221,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Import { file, out } => import::run(file, out),
         Command::Test { files } => {
-            let Some(loaded) = load_bot_or_report(cli)? else {
+            let config = cli.config()?;
+            let Some(loaded) = load_bot_or_report(cli, &config)? else {
                 return Ok(1);
             };
             testing::run(&loaded.bot, files)
@@ -220,12 +234,15 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
 
 /// Loads intents and dialogs; on problems prints them and returns `None`
 /// (exit 1). IO errors propagate (exit 2).
-fn load_bot_or_report(cli: &Cli) -> anyhow::Result<Option<pack::Loaded>> {
+fn load_bot_or_report(
+    cli: &Cli,
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<pack::Loaded>> {
     match pack::load_bot(
         &cli.intents,
         &cli.dialogs,
         cli.compile_options(),
-        crate::brain::Settings::default(),
+        config.brain_settings(),
     ) {
         Ok(loaded) => Ok(Some(loaded)),
         Err(LoadError::Invalid(problems)) => {

@@ -83,7 +83,9 @@ fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in pattern")
 }
 
-static TXID: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:0x)?[0-9a-fA-F]{64}\b"));
+/// 64 hex (EVM, Tron, Bitcoin…), or a base58 signature (Solana, 86–88).
+static TXID: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:0x)?[0-9a-fA-F]{64}\b|\b[1-9A-HJ-NP-Za-km-z]{86,88}\b"));
 static ORDER_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"\b[A-Za-z0-9][A-Za-z0-9-]{5,39}\b"));
 static UID: LazyLock<Regex> = LazyLock::new(|| regex(r"(?:^|[^0-9])([0-9]{5,12})(?:$|[^0-9])"));
 static EMAIL: LazyLock<Regex> =
@@ -95,7 +97,7 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?:^|[^0-9.])((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)(?:\s*([A-Za-z]{2,10}))?",
+        r"(?:^|[^0-9.])((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)(?:\s*([A-Za-z]{1,10}))?",
     )
 });
 
@@ -196,12 +198,16 @@ const SKIP_WORDS: &[&str] = &[
     "do not know",
     "no idea",
     "not sure",
+    "idk",
+    "dunno",
+    "no clue",
     "none",
     "n/a",
     "i don't have it",
     "跳过",
     "不知道",
     "不清楚",
+    "不确定",
     "没有",
     "忘了",
     "不记得",
@@ -226,7 +232,15 @@ pub fn extract(kind: Kind, text: &str, now: NaiveDateTime) -> Option<String> {
         return None;
     }
     match kind {
-        Kind::Txid => TXID.find(text).map(|m| m.as_str().to_lowercase()),
+        Kind::Txid => TXID.find(text).map(|m| {
+            let found = m.as_str();
+            // Hex is case-insensitive; base58 is not.
+            if found.len() <= 66 {
+                found.to_lowercase()
+            } else {
+                found.to_string()
+            }
+        }),
         Kind::OrderId => ORDER_ID
             .find_iter(text)
             .map(|m| m.as_str())
@@ -485,6 +499,11 @@ mod tests {
         );
         assert_eq!(get(Kind::Txid, &hash.to_uppercase()), Some(hash.clone()));
         assert_eq!(get(Kind::Txid, "abc123"), None);
+        let solana = "5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW";
+        assert_eq!(
+            get(Kind::Txid, &format!("sig {solana}")),
+            Some(solana.to_string())
+        );
         assert_eq!(
             get(Kind::OrderId, "订单号 88231907，麻烦查一下"),
             Some("88231907".into())
@@ -539,6 +558,7 @@ mod tests {
             Some("1250.5 USDT".into())
         );
         assert_eq!(get(Kind::Amount, "提了 300"), Some("300".into()));
+        assert_eq!(get(Kind::Amount, "500u"), Some("500 USDT".into()));
         assert_eq!(get(Kind::Amount, "0"), None);
         assert_eq!(get(Kind::Amount, "lots"), None);
     }
@@ -579,6 +599,7 @@ mod tests {
         assert!(is_skip("skip"));
         assert!(is_skip("I don't know"));
         assert!(is_skip("不知道"));
+        assert!(is_skip("idk"));
         assert!(!is_skip(
             "0xabc and I don't know if it's right but here is a long message"
         ));
