@@ -59,6 +59,22 @@ pub struct Config {
     pub admin: Option<String>,
     /// Webhook listen address (webhook mode only).
     pub webhook_listen: Option<String>,
+    /// The bot token (`TELOXIDE_TOKEN`; environment only, never a file).
+    pub telegram_token: Option<Secret>,
+    /// Another Bot API server (`TELOXIDE_API_URL`), e.g. a local one.
+    pub telegram_api_url: Option<String>,
+    /// `kefu serve`'s log filter (`RUST_LOG`, e.g. `info`, `kefu=debug`).
+    pub log_filter: Option<String>,
+}
+
+/// A value that must never reach a log: `Debug` prints only its length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
 }
 
 impl Default for Config {
@@ -75,6 +91,9 @@ impl Default for Config {
             flood_window: Duration::from_secs(10),
             admin: None,
             webhook_listen: None,
+            telegram_token: None,
+            telegram_api_url: None,
+            log_filter: None,
         }
     }
 }
@@ -261,7 +280,8 @@ impl Config {
     /// Reads `path` (a missing file is an error only when `required`) and
     /// applies the environment overrides (`KEFU_AGENTS_GROUP`,
     /// `KEFU_IDLE_TIMEOUT`, `KEFU_UTC_OFFSET`, `KEFU_OFFICIAL_DOMAINS`,
-    /// `KEFU_STAFF_HANDLES`, `KEFU_ADMIN`).
+    /// `KEFU_STAFF_HANDLES`, `KEFU_ADMIN`), and teloxide's own
+    /// `TELOXIDE_TOKEN` and `TELOXIDE_API_URL`.
     pub fn load(path: &Path, required: bool) -> anyhow::Result<Config> {
         let mut config = match std::fs::read_to_string(path) {
             Ok(text) => {
@@ -310,6 +330,15 @@ impl Config {
         }
         if let Some(a) = get("KEFU_ADMIN") {
             self.admin = Some(a);
+        }
+        if let Some(token) = get("TELOXIDE_TOKEN").filter(|t| !t.trim().is_empty()) {
+            self.telegram_token = Some(Secret(token.trim().to_string()));
+        }
+        if let Some(url) = get("TELOXIDE_API_URL").filter(|u| !u.trim().is_empty()) {
+            self.telegram_api_url = Some(url.trim().to_string());
+        }
+        if let Some(filter) = get("RUST_LOG") {
+            self.log_filter = Some(filter);
         }
         Ok(())
     }

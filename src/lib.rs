@@ -19,8 +19,11 @@
 //! - [`config`] — `kefu.toml` and environment overrides: the only reader of either.
 //! - [`console`] — the terminal chat over the app.
 //! - [`transcript`] — transcript tests (`kefu test`): user lines and expected bot lines.
-//! - [`cli`] — operator tools: `check`, `match`, `eval`, `import`, `test`, `tickets`.
+//! - [`cli`] — operator tools: `check`, `match`, `eval`, `import`, `test`, `tickets`, `serve`.
+//! - [`telegram`] — `kefu serve`: the Telegram adapter, the only module that imports teloxide.
+//! - [`admin`] — `kefu serve`'s admin endpoint: health, Prometheus metrics, the read-only ticket API.
 
+pub mod admin;
 pub mod app;
 pub mod brain;
 pub mod cli;
@@ -33,6 +36,7 @@ pub mod intent;
 pub mod lang;
 pub mod pack;
 pub mod store;
+pub mod telegram;
 pub mod text;
 pub mod ticket;
 pub mod transcript;

@@ -11,6 +11,7 @@ mod tickets;
 
 pub use eval::{cross_validate, evaluate, predict, Metrics, Prediction};
 pub use import::{import_pack, read_labelled, ImportSummary, LabelledRow};
+pub use tickets::tickets_json;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,10 +129,15 @@ pub enum Command {
         /// Transcript files or directories.
         files: Vec<PathBuf>,
     },
+    /// Answer users on Telegram (token from TELOXIDE_TOKEN).
+    Serve(ServeArgs),
     /// List tickets.
     Tickets {
         #[arg(long, env = "KEFU_DATA", default_value = "data")]
         data: PathBuf,
+        /// Read from a running `kefu serve` (its --admin address) instead.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
         /// Only tickets with this status (queued, assigned, waiting_on_user, resolved, closed, open).
         #[arg(long)]
         status: Option<String>,
@@ -144,9 +150,35 @@ pub enum Command {
         number: String,
         #[arg(long, env = "KEFU_DATA", default_value = "data")]
         data: PathBuf,
+        /// Read from a running `kefu serve` (its --admin address) instead.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `kefu serve`'s options.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Where conversations and tickets are kept.
+    #[arg(long, env = "KEFU_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Receive updates by webhook at this public URL (listening on the
+    /// config's `webhook_listen`) instead of long polling.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// Admin endpoint (/healthz, /metrics, /tickets); default from the
+    /// config's `[serve] admin`.
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<String>,
+    /// Send as fast as the API answers, ignoring Telegram's rate limits
+    /// (for load tests against a local fake server only).
+    #[arg(long)]
+    pub no_throttle: bool,
+    /// Long-polling timeout in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub poll_timeout: u32,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -227,8 +259,46 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             };
             testing::run(&loaded.bot, files)
         }
-        Command::Tickets { data, status, json } => tickets::list(data, status.as_deref(), *json),
-        Command::Ticket { number, data, json } => tickets::show(data, number, *json),
+        Command::Serve(args) => {
+            let config = cli.config()?;
+            let Some(loaded) = load_bot_or_report(cli, &config)? else {
+                return Ok(1);
+            };
+            for warning in &loaded.warnings {
+                eprintln!("{warning}");
+            }
+            crate::telegram::run(crate::telegram::ServeOptions {
+                bot: loaded.bot,
+                config,
+                data: args.data.clone(),
+                intents: cli.intents.clone(),
+                dialogs: cli.dialogs.clone(),
+                compile: cli.compile_options(),
+                webhook_url: args.webhook_url.clone(),
+                admin: args.admin.clone(),
+                throttle: !args.no_throttle,
+                poll_timeout: args.poll_timeout,
+            })
+        }
+        Command::Tickets {
+            data,
+            server,
+            status,
+            json,
+        } => tickets::list(source(data, server), status.as_deref(), *json),
+        Command::Ticket {
+            number,
+            data,
+            server,
+            json,
+        } => tickets::show(source(data, server), number, *json),
+    }
+}
+
+fn source<'a>(data: &'a std::path::Path, server: &'a Option<String>) -> tickets::Source<'a> {
+    match server {
+        Some(url) => tickets::Source::Server(url),
+        None => tickets::Source::Data(data),
     }
 }
 

@@ -32,7 +32,8 @@ fn summary(t: &Ticket) -> serde_json::Value {
     })
 }
 
-pub fn list(data: &Path, status: Option<&str>, json: bool) -> anyhow::Result<u8> {
+/// The tickets with `status` (a status name, `open`, or all).
+fn filtered(store: &dyn Store, status: Option<&str>) -> anyhow::Result<Vec<Ticket>> {
     let wanted = match status {
         None => None,
         Some("open") => Some(None),
@@ -40,13 +41,80 @@ pub fn list(data: &Path, status: Option<&str>, json: bool) -> anyhow::Result<u8>
             anyhow::anyhow!("unknown status `{name}` (queued, assigned, waiting_on_user, resolved, closed, open)")
         })?)),
     };
-    let store = open(data)?;
     let mut tickets = store.tickets()?;
     tickets.retain(|t| match wanted {
         None => true,
         Some(None) => t.status.is_open(),
         Some(Some(s)) => t.status == s,
     });
+    Ok(tickets)
+}
+
+/// What `kefu tickets --json` prints and the admin endpoint's `/tickets`
+/// serves.
+pub fn tickets_json(store: &dyn Store, status: Option<&str>) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::Value::Array(
+        filtered(store, status)?.iter().map(summary).collect(),
+    ))
+}
+
+/// Where tickets are read from: the data directory, or a running
+/// `kefu serve`'s admin endpoint (sled lets only one process open it).
+pub enum Source<'a> {
+    Data(&'a Path),
+    Server(&'a str),
+}
+
+/// GETs `path` from an admin endpoint and parses the JSON.
+fn fetch(server: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+    let base = if server.contains("://") {
+        server.trim_end_matches('/').to_string()
+    } else {
+        format!("http://{}", server.trim_end_matches('/'))
+    };
+    let url = format!("{base}{path}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let response = reqwest::get(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+        let status = response.status();
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| anyhow::anyhow!("{url}: not the ticket API ({e})"))?;
+        if !status.is_success() {
+            let message = body["error"].as_str().unwrap_or("request failed");
+            anyhow::bail!("{message}");
+        }
+        Ok(body)
+    })
+}
+
+pub fn list(source: Source<'_>, status: Option<&str>, json: bool) -> anyhow::Result<u8> {
+    let tickets: Vec<Ticket> = match source {
+        Source::Data(data) => filtered(&open(data)?, status)?,
+        Source::Server(server) => {
+            let path = match status {
+                Some(s) => format!("/tickets?status={s}"),
+                None => "/tickets".to_string(),
+            };
+            let summaries = fetch(server, &path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summaries)?);
+                return Ok(0);
+            }
+            let mut tickets = Vec::new();
+            for summary in summaries.as_array().into_iter().flatten() {
+                let number = summary["number"].as_str().unwrap_or_default();
+                let full = fetch(server, &format!("/tickets/{number}"))?;
+                tickets.push(serde_json::from_value(full)?);
+            }
+            tickets
+        }
+    };
     if json {
         let out: Vec<_> = tickets.iter().map(summary).collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -71,12 +139,18 @@ pub fn list(data: &Path, status: Option<&str>, json: bool) -> anyhow::Result<u8>
     Ok(0)
 }
 
-pub fn show(data: &Path, number: &str, json: bool) -> anyhow::Result<u8> {
+pub fn show(source: Source<'_>, number: &str, json: bool) -> anyhow::Result<u8> {
     let n = ticket::parse_label(number)
         .ok_or_else(|| anyhow::anyhow!("`{number}` is not a ticket number (T-000123 or 123)"))?;
-    let store = open(data)?;
-    let Some(t) = store.ticket(n)? else {
-        anyhow::bail!("no ticket {}", ticket::label(n));
+    let t: Ticket = match source {
+        Source::Data(data) => {
+            let store = open(data)?;
+            let Some(t) = store.ticket(n)? else {
+                anyhow::bail!("no ticket {}", ticket::label(n));
+            };
+            t
+        }
+        Source::Server(server) => serde_json::from_value(fetch(server, &format!("/tickets/{n}"))?)?,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&t)?);

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::brain::Session;
+use crate::brain::{Choice, Session};
 use crate::ticket::{Status, Ticket};
 
 /// A Telegram chat id (the terminal chat uses [`CONSOLE_CHAT`]).
@@ -73,6 +73,30 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     Ok(envelope.data)
 }
 
+/// A message decided but not yet sent: kept in the outbox until Telegram
+/// has it, so a crash between deciding and sending loses nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub chat: ChatId,
+    pub text: String,
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    /// The ticket this message is about (a card, a relayed message).
+    #[serde(default)]
+    pub ticket: Option<u64>,
+}
+
+/// What one processed update changed. [`Store::record_update`] writes it
+/// all or nothing, so an update is either unseen or fully handled.
+#[derive(Clone, Copy, Debug)]
+pub struct UpdateRecord<'a> {
+    pub update_id: i64,
+    /// The chat's new session, if the update changed it.
+    pub session: Option<(ChatId, &'a Session)>,
+    /// The replies to send, in order.
+    pub outbox: &'a [Pending],
+}
+
 /// Everything kefu keeps. Implementations must be safe to share between
 /// threads; every write is atomic.
 pub trait Store: Send + Sync {
@@ -94,6 +118,35 @@ pub trait Store: Send + Sync {
 
     /// Records a processed Telegram update id; false if it was seen before.
     fn mark_update(&self, update_id: i64) -> Result<bool>;
+    /// Whether an update id was processed.
+    fn update_seen(&self, update_id: i64) -> Result<bool>;
+    /// Atomically: marks the update processed, saves the session, queues
+    /// the replies in the outbox and drops the update from the inbox; then
+    /// flushes. Returns the outbox ids of the replies, or `None` (and
+    /// writes nothing) if the update was processed before.
+    fn record_update(&self, record: &UpdateRecord<'_>) -> Result<Option<Vec<u64>>>;
+
+    /// Keeps received, not yet processed updates (raw bytes, by update
+    /// id), flushed, so they can be confirmed to Telegram before they are
+    /// handled and still be handled after a crash.
+    fn inbox_put(&self, updates: &[(i64, Vec<u8>)]) -> Result<()>;
+    /// The inbox, by update id.
+    fn inbox(&self) -> Result<Vec<(i64, Vec<u8>)>>;
+    /// Drops an update from the inbox without handling it.
+    fn inbox_remove(&self, update_id: i64) -> Result<()>;
+
+    /// Queues messages to send (outside of an update).
+    fn outbox_push(&self, messages: &[Pending]) -> Result<()>;
+    /// The outbox in the order the messages were decided.
+    fn outbox(&self) -> Result<Vec<(u64, Pending)>>;
+    /// A message was delivered: drops it from the outbox (flushed, so a
+    /// restart does not send it again).
+    fn outbox_sent(&self, id: u64) -> Result<()>;
+
+    /// Remembers that a Telegram message (in `chat`, e.g. the agents'
+    /// group) is about a ticket, so a reply to it reaches that ticket.
+    fn link_message(&self, chat: ChatId, message_id: i64, ticket: u64) -> Result<()>;
+    fn message_ticket(&self, chat: ChatId, message_id: i64) -> Result<Option<u64>>;
 
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<()>;
@@ -110,6 +163,12 @@ pub struct SledStore {
     by_chat: sled::Tree,
     updates: sled::Tree,
     meta: sled::Tree,
+    /// update id → raw update, received but not yet processed.
+    inbox: sled::Tree,
+    /// sequence → [`Pending`], decided but not yet sent.
+    outbox: sled::Tree,
+    /// (chat, message id) → ticket number.
+    messages: sled::Tree,
 }
 
 fn backend(error: impl std::fmt::Display) -> StoreError {
@@ -170,6 +229,9 @@ impl SledStore {
             by_chat: tree("by_chat")?,
             updates: tree("updates")?,
             meta: tree("meta")?,
+            inbox: tree("inbox")?,
+            outbox: tree("outbox")?,
+            messages: tree("messages")?,
             db,
         })
     }
@@ -299,10 +361,134 @@ impl Store for SledStore {
         Ok(previous.is_none())
     }
 
+    fn update_seen(&self, update_id: i64) -> Result<bool> {
+        self.updates
+            .contains_key(update_id.to_be_bytes())
+            .map_err(backend)
+    }
+
+    fn record_update(&self, record: &UpdateRecord<'_>) -> Result<Option<Vec<u64>>> {
+        use sled::transaction::{abort, TransactionError};
+        use sled::Transactional;
+        // Sequence numbers first: sled ids only grow, even across restarts,
+        // so the outbox keeps the order replies were decided in.
+        let mut ids = Vec::with_capacity(record.outbox.len());
+        for _ in record.outbox {
+            ids.push(self.db.generate_id().map_err(backend)?);
+        }
+        let key = record.update_id.to_be_bytes();
+        let session = record
+            .session
+            .map(|(chat, s)| (chat.to_be_bytes(), encode(s)));
+        let messages: Vec<Vec<u8>> = record.outbox.iter().map(encode).collect();
+        let result = (&self.updates, &self.sessions, &self.outbox, &self.inbox).transaction(
+            |(updates, sessions, outbox, inbox)| {
+                if updates.insert(&key, &[])?.is_some() {
+                    return abort(());
+                }
+                if let Some((chat, bytes)) = &session {
+                    sessions.insert(chat, bytes.as_slice())?;
+                }
+                for (id, message) in ids.iter().zip(&messages) {
+                    outbox.insert(&id.to_be_bytes(), message.as_slice())?;
+                }
+                inbox.remove(&key)?;
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => {
+                self.flush()?;
+                Ok(Some(ids))
+            }
+            Err(TransactionError::Abort(())) => Ok(None),
+            Err(TransactionError::Storage(e)) => Err(backend(e)),
+        }
+    }
+
+    fn inbox_put(&self, updates: &[(i64, Vec<u8>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (id, raw) in updates {
+            batch.insert(&id.to_be_bytes(), raw.as_slice());
+        }
+        self.inbox.apply_batch(batch).map_err(backend)?;
+        self.flush()
+    }
+
+    fn inbox(&self) -> Result<Vec<(i64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for entry in self.inbox.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            let id = <[u8; 8]>::try_from(key.as_ref())
+                .map(i64::from_be_bytes)
+                .map_err(backend)?;
+            out.push((id, value.to_vec()));
+        }
+        // Negative ids never occur; big-endian order is numeric order.
+        Ok(out)
+    }
+
+    fn inbox_remove(&self, update_id: i64) -> Result<()> {
+        self.inbox
+            .remove(update_id.to_be_bytes())
+            .map_err(backend)?;
+        self.flush()
+    }
+
+    fn outbox_push(&self, messages: &[Pending]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for message in messages {
+            let id = self.db.generate_id().map_err(backend)?;
+            batch.insert(&id.to_be_bytes(), encode(message));
+        }
+        self.outbox.apply_batch(batch).map_err(backend)?;
+        self.flush()
+    }
+
+    fn outbox(&self) -> Result<Vec<(u64, Pending)>> {
+        let mut out = Vec::new();
+        for entry in self.outbox.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            let id = <[u8; 8]>::try_from(key.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(backend)?;
+            out.push((id, decode(&value, "outbox message")?));
+        }
+        Ok(out)
+    }
+
+    fn outbox_sent(&self, id: u64) -> Result<()> {
+        self.outbox.remove(id.to_be_bytes()).map_err(backend)?;
+        self.flush()
+    }
+
+    fn link_message(&self, chat: ChatId, message_id: i64, ticket: u64) -> Result<()> {
+        self.messages
+            .insert(message_key(chat, message_id), &ticket.to_be_bytes())
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn message_ticket(&self, chat: ChatId, message_id: i64) -> Result<Option<u64>> {
+        Ok(self
+            .messages
+            .get(message_key(chat, message_id))
+            .map_err(backend)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+
     fn flush(&self) -> Result<()> {
         self.db.flush().map_err(backend)?;
         Ok(())
     }
+}
+
+fn message_key(chat: ChatId, message_id: i64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&chat.to_be_bytes());
+    key[8..].copy_from_slice(&message_id.to_be_bytes());
+    key
 }
 
 #[cfg(test)]

@@ -1,0 +1,273 @@
+//! The admin endpoint of `kefu serve`: `/healthz`, Prometheus `/metrics`
+//! and a read-only ticket API (`/tickets`, `/tickets/N`, the same JSON as
+//! `kefu tickets --json` and `kefu ticket N --json`). Meant for loopback:
+//! it has no authentication.
+//!
+//! The metrics are a handful of atomics written out in Prometheus' text
+//! format by hand: a registry crate would add more code than it saves.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::store::Store;
+use crate::ticket::Status;
+
+/// Upper bounds (seconds) of the reply-latency histogram buckets.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// What `kefu serve` counts. Cheap to update from any task.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Updates received (messages, button presses, others).
+    pub updates: AtomicU64,
+    /// User messages and button presses handled by the brain.
+    pub messages_in: AtomicU64,
+    /// Messages delivered to Telegram.
+    pub messages_out: AtomicU64,
+    /// Redelivered updates recognised and skipped.
+    pub duplicates: AtomicU64,
+    /// Messages not processed because the user flooded.
+    pub flood_dropped: AtomicU64,
+    /// Tickets opened.
+    pub handoffs: AtomicU64,
+    /// 429 answers waited out.
+    pub retries_429: AtomicU64,
+    /// Messages Telegram refused for good (blocked bot, deleted chat).
+    pub send_failures: AtomicU64,
+    /// Successful and failed pack reloads.
+    pub reloads: AtomicU64,
+    pub reload_errors: AtomicU64,
+    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_micros_sum: AtomicU64,
+}
+
+pub fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Metrics {
+    /// Records the time from receiving an update to its first reply sent.
+    pub fn observe_latency(&self, latency: Duration) {
+        let secs = latency.as_secs_f64();
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        bump(&self.latency_count);
+        self.latency_micros_sum
+            .fetch_add(latency.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition; ticket counts come from the store.
+    pub fn render(&self, store: &dyn Store) -> String {
+        let mut out = String::new();
+        let counters: [(&str, &str, &AtomicU64); 10] = [
+            (
+                "kefu_updates_total",
+                "Telegram updates received",
+                &self.updates,
+            ),
+            (
+                "kefu_messages_in_total",
+                "User messages and button presses handled",
+                &self.messages_in,
+            ),
+            (
+                "kefu_messages_out_total",
+                "Messages delivered to Telegram",
+                &self.messages_out,
+            ),
+            (
+                "kefu_duplicate_updates_total",
+                "Redelivered updates skipped",
+                &self.duplicates,
+            ),
+            (
+                "kefu_flood_dropped_total",
+                "Messages dropped by flood control",
+                &self.flood_dropped,
+            ),
+            ("kefu_handoffs_total", "Tickets opened", &self.handoffs),
+            (
+                "kefu_retry_after_total",
+                "429 answers waited out",
+                &self.retries_429,
+            ),
+            (
+                "kefu_send_failures_total",
+                "Messages Telegram refused for good",
+                &self.send_failures,
+            ),
+            (
+                "kefu_reloads_total",
+                "Successful pack reloads",
+                &self.reloads,
+            ),
+            (
+                "kefu_reload_errors_total",
+                "Refused pack reloads",
+                &self.reload_errors,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kefu_tickets Tickets by status\n# TYPE kefu_tickets gauge"
+        );
+        let tickets = store.tickets().unwrap_or_default();
+        for status in [
+            Status::Queued,
+            Status::Assigned,
+            Status::WaitingOnUser,
+            Status::Resolved,
+            Status::Closed,
+        ] {
+            let count = tickets.iter().filter(|t| t.status == status).count();
+            let _ = writeln!(out, "kefu_tickets{{status=\"{}\"}} {count}", status.name());
+        }
+        let name = "kefu_reply_latency_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} From receiving an update to its first reply delivered\n# TYPE {name} histogram"
+        );
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.latency_micros_sum.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "{name}_count {count}");
+        out
+    }
+}
+
+#[derive(Clone)]
+struct AdminState {
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+fn json_response(value: &serde_json::Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(value).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({ "error": message.into() });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn list(State(state): State<AdminState>, Query(query): Query<ListQuery>) -> Response {
+    let store = state.store.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        crate::cli::tickets_json(&*store, query.status.as_deref())
+    })
+    .await;
+    match result {
+        Ok(Ok(value)) => json_response(&value),
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, format!("{e:#}")),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
+    }
+}
+
+async fn show(State(state): State<AdminState>, Path(number): Path<String>) -> Response {
+    let Some(n) = crate::ticket::parse_label(&number) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("`{number}` is not a ticket number"),
+        );
+    };
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.ticket(n)).await {
+        Ok(Ok(Some(ticket))) => json_response(&serde_json::to_value(&ticket).unwrap_or_default()),
+        Ok(Ok(None)) => error(
+            StatusCode::NOT_FOUND,
+            format!("no ticket {}", crate::ticket::label(n)),
+        ),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
+    }
+}
+
+async fn metrics_text(State(state): State<AdminState>) -> Response {
+    let AdminState { store, metrics } = state;
+    let text = tokio::task::spawn_blocking(move || metrics.render(&*store))
+        .await
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The admin routes over a store and the metrics.
+pub fn router(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics_text))
+        .route("/tickets", get(list))
+        .route("/tickets/{number}", get(show))
+        .with_state(AdminState { store, metrics })
+}
+
+/// Binds `address`; the server runs until `shutdown` completes.
+pub async fn serve(
+    address: &str,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("admin address {address}: {e}"))?;
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() {
+        tracing::warn!(%local, "the admin endpoint is not on loopback and has no authentication");
+    }
+    tracing::info!(%local, "admin endpoint listening");
+    let app = router(store, metrics);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "admin endpoint failed");
+        }
+    }))
+}

@@ -1,0 +1,285 @@
+//! `kefu serve`: the Telegram adapter, the only module that imports
+//! teloxide.
+//!
+//! Updates become the same [`App::handle`](crate::app::App::handle) calls
+//! as the terminal chat; replies become Telegram messages with inline
+//! keyboards. The pieces:
+//!
+//! - [`run`] — the token, the store, the runtime, startup and shutdown.
+//! - `receive` — long polling or a webhook; every update is written to the
+//!   store's inbox before Telegram is told it arrived, then handed to the
+//!   chat's worker (one chat's updates in order, chats in parallel).
+//! - `handle` — one update: flood control, the brain, and one atomic
+//!   store write (update id + session + outbox) before anything is sent.
+//! - `send` — the outbox to Telegram: rate limits, 429s waited out,
+//!   long texts split, keyboards.
+//! - `reload` — the pack swapped whole when its files change or on SIGHUP,
+//!   only if it loads cleanly.
+//! - `desk` — the agents' group (a stub until the agent desk lands).
+//!
+//! Why not teloxide's `Dispatcher`: it confirms updates to Telegram as it
+//! fetches them, before they are handled, so a crash would lose them. Our
+//! own loop keeps them in the store first; the per-chat ordering it gives
+//! is the same as the Dispatcher's.
+
+mod desk;
+mod handle;
+mod receive;
+mod reload;
+mod send;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use teloxide::requests::Requester;
+use teloxide::types::BotCommand;
+
+use crate::admin::Metrics;
+use crate::config::Config;
+use crate::intent::CompileOptions;
+use crate::lang::Lang;
+use crate::store::{SledStore, Store};
+
+/// Everything `kefu serve` needs, decided by the command line.
+pub struct ServeOptions {
+    pub bot: crate::brain::Bot,
+    pub config: Config,
+    pub data: PathBuf,
+    pub intents: PathBuf,
+    pub dialogs: PathBuf,
+    pub compile: CompileOptions,
+    pub webhook_url: Option<String>,
+    pub admin: Option<String>,
+    /// Respect Telegram's rate limits (off only for load tests).
+    pub throttle: bool,
+    pub poll_timeout: u32,
+}
+
+/// What every task shares.
+pub(crate) struct Shared {
+    /// The pack in use; a reload swaps it whole.
+    pub pack: ArcSwap<crate::brain::Bot>,
+    pub store: Arc<SledStore>,
+    pub config: Config,
+    pub sender: send::Sender,
+    pub metrics: Arc<Metrics>,
+    pub flood: handle::Flood,
+    pub intents: PathBuf,
+    pub dialogs: PathBuf,
+    pub compile: CompileOptions,
+}
+
+/// Unix seconds now.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Runs `kefu serve` until SIGTERM or Ctrl-C; returns the exit code.
+pub fn run(options: ServeOptions) -> anyhow::Result<u8> {
+    init_logging(&options.config);
+    let Some(token) = options.config.telegram_token.clone() else {
+        anyhow::bail!(
+            "TELOXIDE_TOKEN is not set: export the bot token from @BotFather (and TELOXIDE_API_URL for another Bot API server)"
+        );
+    };
+    let api_url = match &options.config.telegram_api_url {
+        Some(url) => Some(
+            reqwest::Url::parse(url)
+                .map_err(|e| anyhow::anyhow!("TELOXIDE_API_URL `{url}` is not a URL: {e}"))?,
+        ),
+        None => None,
+    };
+    let store = Arc::new(SledStore::open(&options.data)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(serve(options, token.0, api_url, store.clone()));
+    // Handlers still blocked in the store finish before the database closes.
+    runtime.shutdown_timeout(Duration::from_secs(10));
+    store.flush()?;
+    code
+}
+
+fn init_logging(config: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(config.log_filter.as_deref().unwrap_or("info"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(
+    options: ServeOptions,
+    token: String,
+    api_url: Option<reqwest::Url>,
+    store: Arc<SledStore>,
+) -> anyhow::Result<u8> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(Duration::from_secs(u64::from(options.poll_timeout) + 10))
+        .build()?;
+    let mut bot = teloxide::Bot::with_client(token, client);
+    if let Some(url) = api_url {
+        bot = bot.set_api_url(url);
+    }
+    let me = match bot.get_me().await {
+        Ok(me) => me,
+        Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
+            anyhow::bail!("Telegram rejected the token in TELOXIDE_TOKEN (Unauthorized): check it with @BotFather")
+        }
+        Err(e) => anyhow::bail!("cannot reach the Bot API: {e}"),
+    };
+    tracing::info!(bot = %me.username(), id = me.id.0, "connected");
+    let metrics = Arc::new(Metrics::default());
+    let config = options.config;
+    match config.agents_group {
+        Some(group) => tracing::info!(
+            group,
+            agents = config.agents.len(),
+            "agents' group configured"
+        ),
+        None => tracing::info!(
+            "no agents' group configured: handoffs wait in the queue (see `kefu tickets`)"
+        ),
+    }
+    let sender = send::Sender::new(
+        bot.clone(),
+        options.throttle,
+        metrics.clone(),
+        store.clone(),
+    );
+    if !options.throttle {
+        tracing::warn!(
+            "rate limits off (--no-throttle): for load tests against a local server only"
+        );
+    }
+    set_commands(&bot).await;
+    let shared = Arc::new(Shared {
+        pack: ArcSwap::from_pointee(options.bot),
+        store: store.clone(),
+        flood: handle::Flood::new(config.flood_messages, config.flood_window),
+        config,
+        sender,
+        metrics: metrics.clone(),
+        intents: options.intents,
+        dialogs: options.dialogs,
+        compile: options.compile,
+    });
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    spawn_signals(stop_tx, reload_tx)?;
+
+    let admin_address = options.admin.or_else(|| shared.config.admin.clone());
+    let admin = match admin_address {
+        Some(address) => {
+            let mut stop = stop_rx.clone();
+            Some(
+                crate::admin::serve(
+                    &address,
+                    store.clone() as Arc<dyn Store>,
+                    metrics.clone(),
+                    async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    },
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let reloader = tokio::spawn(reload::watch(shared.clone(), reload_rx, stop_rx.clone()));
+    let ticker = tokio::spawn(desk::tick_every(shared.clone(), stop_rx.clone()));
+
+    let mut dispatch = receive::Dispatch::new(shared.clone());
+    receive::resume(&shared, &mut dispatch).await?;
+    let received = match &options.webhook_url {
+        Some(url) => receive::webhook(&bot, &shared, url, &mut dispatch, stop_rx.clone()).await,
+        None => {
+            receive::poll(
+                &bot,
+                &shared,
+                options.poll_timeout,
+                &mut dispatch,
+                stop_rx.clone(),
+            )
+            .await
+        }
+    };
+    tracing::info!("stopping: finishing the updates in flight");
+    dispatch.finish().await;
+    reloader.abort();
+    ticker.abort();
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
+    store.flush()?;
+    received?;
+    tracing::info!("stopped");
+    Ok(0)
+}
+
+/// SIGTERM and Ctrl-C stop; SIGHUP reloads the pack.
+fn spawn_signals(
+    stop: tokio::sync::watch::Sender<bool>,
+    reload: tokio::sync::mpsc::Sender<()>,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = interrupt.recv() => break,
+                _ = hangup.recv() => {
+                    tracing::info!("SIGHUP: reloading the pack");
+                    let _ = reload.try_send(());
+                }
+            }
+        }
+        tracing::info!("signal received: stopping");
+        let _ = stop.send(true);
+    });
+    Ok(())
+}
+
+/// The command menu in English (the default) and Chinese.
+fn commands(lang: Lang) -> Vec<BotCommand> {
+    [
+        ("start", "重新开始", "Start over"),
+        ("help", "帮助", "Help"),
+        ("status", "我的工单", "My tickets"),
+        ("human", "转人工客服", "Talk to a human"),
+        ("cancel", "取消当前流程", "Cancel what we are doing"),
+        ("lang", "切换语言：/lang en", "Language: /lang zh"),
+        (
+            "verify",
+            "验证客服账号：/verify @账号",
+            "Verify a staff account: /verify @handle",
+        ),
+        ("close", "关闭我的工单", "Close my tickets"),
+    ]
+    .into_iter()
+    .map(|(name, zh, en)| BotCommand::new(name, lang.pick(zh, en)))
+    .collect()
+}
+
+async fn set_commands(bot: &teloxide::Bot) {
+    use teloxide::payloads::SetMyCommandsSetters;
+    let en = bot.set_my_commands(commands(Lang::En)).await;
+    let zh = bot
+        .set_my_commands(commands(Lang::Zh))
+        .language_code("zh")
+        .await;
+    if let Err(e) = en.and(zh) {
+        tracing::warn!(error = %e, "setMyCommands failed; the command menu may be out of date");
+    }
+}

@@ -1,0 +1,251 @@
+//! The outbox to Telegram. Rate limits by teloxide's `Throttle` (1 message
+//! a second per chat, 20 a minute per chat and per group, 30 a second
+//! overall); a 429 is waited out (`retry_after`) and retried, never
+//! dropped; a message is dropped from the outbox only once Telegram has it
+//! or has refused it for good (a blocked bot, a deleted chat).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use teloxide::adaptors::throttle::{Limits, Throttle};
+use teloxide::payloads::SendMessageSetters;
+use teloxide::requests::{Request, Requester};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Message};
+use teloxide::RequestError;
+
+use crate::admin::{bump, Metrics};
+use crate::brain::Choice;
+use crate::store::{Pending, SledStore, Store};
+
+/// Telegram refuses callback data longer than this (bytes).
+pub const MAX_CALLBACK_DATA: usize = 64;
+/// Telegram's limit is 4,096 UTF-16 units; characters outside the BMP
+/// count twice, so cut well below it.
+const MAX_MESSAGE_CHARS: usize = 3_500;
+/// Network failures tried before a message is left in the outbox for the
+/// next start.
+const NETWORK_ATTEMPTS: u32 = 6;
+
+pub struct Sender {
+    bot: teloxide::Bot,
+    throttle: Option<Throttle<teloxide::Bot>>,
+    metrics: Arc<Metrics>,
+    store: Arc<SledStore>,
+}
+
+/// What a button sends back: the choice's value, or its position (`#2`)
+/// when the value is too long for Telegram.
+pub fn callback_data(index: usize, choice: &Choice) -> String {
+    if choice.value.len() <= MAX_CALLBACK_DATA {
+        choice.value.clone()
+    } else {
+        format!("#{index}")
+    }
+}
+
+pub fn keyboard(choices: &[Choice]) -> Option<InlineKeyboardMarkup> {
+    if choices.is_empty() {
+        return None;
+    }
+    Some(InlineKeyboardMarkup::new(choices.iter().enumerate().map(
+        |(index, choice)| {
+            vec![InlineKeyboardButton::callback(
+                choice.label.clone(),
+                callback_data(index, choice),
+            )]
+        },
+    )))
+}
+
+/// Splits a long text at line ends (or anywhere, for one huge line).
+pub fn split(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut count = 0;
+    for line in text.split_inclusive('\n') {
+        let length = line.chars().count();
+        if count + length > MAX_MESSAGE_CHARS && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+            count = 0;
+        }
+        if length > MAX_MESSAGE_CHARS {
+            let chars: Vec<char> = line.chars().collect();
+            for chunk in chars.chunks(MAX_MESSAGE_CHARS) {
+                parts.push(chunk.iter().collect());
+            }
+            continue;
+        }
+        current.push_str(line);
+        count += length;
+    }
+    if !current.is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+async fn send_with<R>(
+    requester: &R,
+    chat: i64,
+    text: &str,
+    markup: Option<InlineKeyboardMarkup>,
+) -> Result<Message, RequestError>
+where
+    R: Requester<Err = RequestError>,
+{
+    let mut request = requester.send_message(ChatId(chat), text);
+    if let Some(markup) = markup {
+        request = request.reply_markup(markup);
+    }
+    request.send().await
+}
+
+impl Sender {
+    pub fn new(
+        bot: teloxide::Bot,
+        throttle: bool,
+        metrics: Arc<Metrics>,
+        store: Arc<SledStore>,
+    ) -> Sender {
+        let throttle = throttle.then(|| {
+            Throttle::new_spawn(
+                bot.clone(),
+                Limits {
+                    messages_per_sec_chat: 1,
+                    messages_per_min_chat: 20,
+                    messages_per_min_channel_or_supergroup: 20,
+                    messages_per_sec_overall: 30,
+                },
+            )
+        });
+        Sender {
+            bot,
+            throttle,
+            metrics,
+            store,
+        }
+    }
+
+    /// The unthrottled bot, for requests that are not messages (answers to
+    /// button presses, edits, leaving a chat).
+    pub fn bot(&self) -> &teloxide::Bot {
+        &self.bot
+    }
+
+    /// Sends one text, waiting out 429s and retrying network failures.
+    /// `Ok(None)`: Telegram refused it for good.
+    async fn send_text(
+        &self,
+        chat: i64,
+        text: &str,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<Option<Message>, RequestError> {
+        let mut attempt = 0;
+        loop {
+            let result = match &self.throttle {
+                Some(throttle) => send_with(throttle, chat, text, markup.clone()).await,
+                None => send_with(&self.bot, chat, text, markup.clone()).await,
+            };
+            match result {
+                Ok(message) => return Ok(Some(message)),
+                Err(RequestError::RetryAfter(after)) => {
+                    bump(&self.metrics.retries_429);
+                    tracing::warn!(
+                        chat,
+                        retry_after = after.seconds(),
+                        "429 from Telegram: waiting"
+                    );
+                    tokio::time::sleep(after.duration()).await;
+                }
+                Err(RequestError::MigrateToChatId(new)) => {
+                    tracing::warn!(
+                        chat,
+                        new = new.0,
+                        "the group moved to a supergroup; not sent"
+                    );
+                    return Ok(None);
+                }
+                Err(e @ (RequestError::Network(_) | RequestError::Io(_))) => {
+                    attempt += 1;
+                    if attempt >= NETWORK_ATTEMPTS {
+                        return Err(e);
+                    }
+                    tracing::warn!(chat, attempt, error = %e, "sending failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                }
+                Err(e) => {
+                    tracing::warn!(chat, error = %e, "Telegram refused the message");
+                    bump(&self.metrics.send_failures);
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Delivers one outbox entry and drops it from the outbox. Returns
+    /// whether it was delivered (false also when it stays in the outbox
+    /// after network failures).
+    pub async fn deliver(&self, id: u64, message: &Pending, received: Option<Instant>) -> bool {
+        let parts = split(&message.text);
+        let last = parts.len() - 1;
+        let mut delivered = true;
+        for (index, part) in parts.iter().enumerate() {
+            let markup = if index == last {
+                keyboard(&message.choices)
+            } else {
+                None
+            };
+            match self.send_text(message.chat, part, markup).await {
+                Ok(Some(sent)) => {
+                    bump(&self.metrics.messages_out);
+                    if let Some(received) = received.filter(|_| index == 0) {
+                        self.metrics.observe_latency(received.elapsed());
+                    }
+                    if let Some(ticket) = message.ticket {
+                        let store = self.store.clone();
+                        let (chat, id) = (message.chat, i64::from(sent.id.0));
+                        let _ = tokio::task::spawn_blocking(move || {
+                            store.link_message(chat, id, ticket)
+                        })
+                        .await;
+                    }
+                }
+                Ok(None) => delivered = false,
+                Err(e) => {
+                    tracing::error!(chat = message.chat, error = %e, "cannot reach Telegram; the message stays in the outbox");
+                    return false;
+                }
+            }
+        }
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.outbox_sent(id)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "outbox not updated"),
+            Err(e) => tracing::error!(error = %e, "outbox not updated"),
+        }
+        delivered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_split_and_short_ones_kept() {
+        assert_eq!(split("hi"), vec!["hi"]);
+        let long = "字".repeat(8_000);
+        let parts = split(&long);
+        assert_eq!(parts.len(), 3);
+        assert!(parts.iter().all(|p| p.chars().count() <= MAX_MESSAGE_CHARS));
+        assert_eq!(parts.concat(), long);
+    }
+
+    #[test]
+    fn long_values_become_positions() {
+        let short = Choice::new("Yes", "yes");
+        let long = Choice::new("Long", "x".repeat(65));
+        assert_eq!(callback_data(0, &short), "yes");
+        assert_eq!(callback_data(3, &long), "#3");
+    }
+}
