@@ -75,3 +75,21 @@ fn only_the_store_imports_sled() {
         );
     }
 }
+
+#[test]
+fn only_the_telegram_adapter_imports_teloxide() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    for file in files {
+        if file.starts_with(root.join("src/telegram")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("teloxide::") && !text.contains("use teloxide"),
+            "{} names teloxide; only src/telegram may",
+            file.display()
+        );
+    }
+}

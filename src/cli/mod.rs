@@ -261,12 +261,12 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Serve(args) => {
             let config = cli.config()?;
+            if config.telegram_token.is_none() {
+                anyhow::bail!(crate::telegram::MISSING_TOKEN);
+            }
             let Some(loaded) = load_bot_or_report(cli, &config)? else {
                 return Ok(1);
             };
-            for warning in &loaded.warnings {
-                eprintln!("{warning}");
-            }
             crate::telegram::run(crate::telegram::ServeOptions {
                 bot: loaded.bot,
                 config,

@@ -71,6 +71,9 @@ pub(crate) struct Shared {
     pub compile: CompileOptions,
 }
 
+/// The one-line error when there is no token.
+pub const MISSING_TOKEN: &str = "TELOXIDE_TOKEN is not set: export the bot token from @BotFather (and TELOXIDE_API_URL for another Bot API server)";
+
 /// Unix seconds now.
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -82,9 +85,7 @@ pub(crate) fn unix_now() -> i64 {
 pub fn run(options: ServeOptions) -> anyhow::Result<u8> {
     init_logging(&options.config);
     let Some(token) = options.config.telegram_token.clone() else {
-        anyhow::bail!(
-            "TELOXIDE_TOKEN is not set: export the bot token from @BotFather (and TELOXIDE_API_URL for another Bot API server)"
-        );
+        anyhow::bail!(MISSING_TOKEN);
     };
     let api_url = match &options.config.telegram_api_url {
         Some(url) => Some(

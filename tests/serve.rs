@@ -1,0 +1,471 @@
+//! `kefu serve` end to end: the real binary against a fake Bot API server
+//! on loopback, with a temp data directory and temp copies of the pack.
+
+mod support;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::fake_api::{FakeApi, TOKEN};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// A temp directory with a copy of the pack and a data directory.
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        copy_dir(&root.join("intents"), &dir.path().join("intents"));
+        copy_dir(&root.join("dialogs"), &dir.path().join("dialogs"));
+        Workspace { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    admin: String,
+}
+
+fn kefu(workspace: &Workspace, api: &FakeApi, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kefu"));
+    command
+        .current_dir(workspace.dir.path())
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", &api.url)
+        .env("RUST_LOG", "info")
+        .env_remove("KEFU_AGENTS_GROUP")
+        .env_remove("KEFU_ADMIN")
+        .arg("--intents")
+        .arg(workspace.path("intents"))
+        .arg("--dialogs")
+        .arg(workspace.path("dialogs"))
+        .arg("serve")
+        .arg("--data")
+        .arg(workspace.path("data"))
+        .args(["--poll-timeout", "1"])
+        .args(extra);
+    command
+}
+
+impl Server {
+    fn start(workspace: &Workspace, api: &FakeApi, extra: &[&str]) -> Server {
+        let admin = format!("127.0.0.1:{}", free_port());
+        let mut args = vec!["--admin", &admin];
+        args.extend_from_slice(extra);
+        let child = kefu(workspace, api, &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let server = Server { child, admin };
+        let start = Instant::now();
+        while get(&server.admin, "/healthz").is_none() {
+            assert!(start.elapsed() < WAIT, "kefu serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn signal(&self, signal: i32) {
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit code and stderr.
+    fn stop(mut self) -> (i32, String) {
+        self.signal(libc::SIGTERM);
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status.code().unwrap_or(-1), stderr)
+    }
+
+    fn kill(mut self) {
+        self.signal(libc::SIGKILL);
+        self.child.wait().unwrap();
+    }
+
+    fn metric(&self, name: &str) -> f64 {
+        let text = get(&self.admin, "/metrics").unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny HTTP GET (the admin endpoint is plain HTTP on loopback).
+fn get(address: &str, path: &str) -> Option<String> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    if !response.starts_with("HTTP/1.1 200") {
+        return None;
+    }
+    let body = response.split_once("\r\n\r\n")?.1.to_string();
+    Some(body)
+}
+
+/// The sent message to `chat` whose keyboard has a button labelled
+/// `label`: (message id, callback data).
+fn button(api: &FakeApi, chat: i64, label: &str) -> Option<(i64, String)> {
+    api.sent_to(chat)
+        .into_iter()
+        .rev()
+        .find_map(|(id, message)| {
+            message["reply_markup"]["inline_keyboard"]
+                .as_array()?
+                .iter()
+                .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+                .find(|b| b["text"].as_str() == Some(label))
+                .map(|b| (id, b["callback_data"].as_str().unwrap().to_string()))
+        })
+}
+
+fn said(api: &FakeApi, chat: i64, needle: &str) -> bool {
+    api.texts_to(chat).iter().any(|t| t.contains(needle))
+}
+
+#[test]
+fn a_dialog_with_buttons_ends_in_a_ticket() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    let commands = api.calls_to("setMyCommands");
+    assert_eq!(commands.len(), 2, "English and Chinese menus");
+    assert!(commands.iter().any(|c| c.body["language_code"] == "zh"));
+    let names: Vec<&str> = commands[0].body["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    for name in ["start", "help", "status", "human", "cancel", "lang"] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+
+    let user = 501;
+    api.send_text(user, "en", "my account is locked");
+    api.wait_until("the reason buttons", WAIT, |api| {
+        button(api, user, "Too many wrong passwords").is_some()
+    });
+    for (_, message) in api.sent_to(user) {
+        for row in message["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for b in row.as_array().unwrap() {
+                assert!(b["callback_data"].as_str().unwrap().len() <= 64);
+            }
+        }
+    }
+    let (message, data) = button(&api, user, "Too many wrong passwords").unwrap();
+    api.press(user, message, &data);
+    api.wait_until("the answer to the button", WAIT, |api| {
+        button(api, user, "No, I need a person").is_some()
+    });
+    assert!(
+        !api.calls_to("answerCallbackQuery").is_empty(),
+        "the spinner stops"
+    );
+    let edited = &api
+        .sent_to(user)
+        .into_iter()
+        .find(|(id, _)| *id == message)
+        .unwrap()
+        .1;
+    assert!(
+        edited["reply_markup"].is_null()
+            || edited["reply_markup"]["inline_keyboard"] == serde_json::json!([]),
+        "the pressed keyboard is gone: {edited}"
+    );
+    assert!(
+        edited["text"]
+            .as_str()
+            .unwrap()
+            .contains("» Too many wrong passwords"),
+        "{edited}"
+    );
+
+    let (message, data) = button(&api, user, "No, I need a person").unwrap();
+    api.press(user, message, &data);
+    api.wait_until("the ticket number", WAIT, |api| said(api, user, "T-0"));
+
+    // The read-only ticket API and `kefu tickets --server`.
+    let tickets: Value = serde_json::from_str(&get(&server.admin, "/tickets").unwrap()).unwrap();
+    assert_eq!(tickets.as_array().unwrap().len(), 1, "{tickets}");
+    assert_eq!(tickets[0]["chat"], user);
+    let one: Value = serde_json::from_str(&get(&server.admin, "/tickets/1").unwrap()).unwrap();
+    assert_eq!(one["number"], 1, "{one}");
+    let output = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["ticket", "1", "--json", "--server", &server.admin])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let via_cli: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(via_cli["number"], 1);
+    let output = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["tickets", "--server", &server.admin])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("T-000001"));
+    assert_eq!(server.metric("kefu_handoffs_total"), 1.0);
+    assert!(get(&server.admin, "/metrics")
+        .unwrap()
+        .contains("kefu_reply_latency_seconds_count"));
+
+    // A Chinese-speaking user starts in Chinese.
+    api.send_text(502, "zh-hans", "/help");
+    api.wait_until("a Chinese reply", WAIT, |api| {
+        api.texts_to(502)
+            .iter()
+            .any(|t| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+    });
+
+    // Another group: one polite message, then the bot leaves.
+    api.send_group_text(-100777, 9, "hello bot");
+    api.wait_until("leaving the group", WAIT, |api| {
+        !api.calls_to("leaveChat").is_empty()
+    });
+    assert_eq!(api.texts_to(-100777).len(), 1);
+
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no agents' group configured"), "{stderr}");
+    for secret_ish in ["my account is locked", "hello bot"] {
+        assert!(
+            !stderr.contains(secret_ish),
+            "user text in the log: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_429_is_waited_out_and_the_message_still_delivered() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    api.fail_with_429("sendMessage", 1, 1);
+    api.send_text(601, "en", "/start");
+    api.wait_until("the welcome", WAIT, |api| !api.texts_to(601).is_empty());
+    let sends = api.calls_to("sendMessage");
+    assert!(sends.len() >= 2, "the refused send was retried");
+    let gap = sends[sends.len() - 1].at - sends[0].at;
+    assert!(
+        gap >= Duration::from_millis(900),
+        "retry_after was respected: {gap:?}"
+    );
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_crash_loses_no_message_and_answers_none_twice() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    let users: Vec<i64> = (700..710).collect();
+    let per_user = 4;
+    for _ in 0..per_user {
+        for &user in &users {
+            api.send_text(user, "en", "/start");
+        }
+    }
+    // The throttle sends one message a second per chat: kill between two
+    // rounds, with replies decided and not yet sent.
+    api.wait_until("a first round of replies", WAIT, |api| {
+        api.calls_to("sendMessage").len() >= users.len()
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    server.kill();
+    let before = api.calls_to("sendMessage").len();
+    assert!(
+        before < users.len() * per_user,
+        "killed mid-stream ({before} sent)"
+    );
+
+    let server = Server::start(&workspace, &api, &[]);
+    let total = users.len() * per_user;
+    api.wait_until("every message answered", WAIT, |api| {
+        api.calls_to("sendMessage").len() >= total
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    for &user in &users {
+        assert_eq!(
+            api.texts_to(user).len(),
+            per_user,
+            "user {user}: {:?}",
+            api.texts_to(user)
+        );
+    }
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_valid_pack_change_goes_live_and_a_broken_one_is_refused() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    let user = 801;
+    api.send_text(user, "en", "my account is locked");
+    api.wait_until("the reason buttons", WAIT, |api| {
+        button(api, user, "Too many wrong passwords").is_some()
+    });
+
+    let file = workspace.path("dialogs/account_locked.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(original.contains("What does the login page or app say?"));
+    let changed = original.replace(
+        "What does the login page or app say?",
+        "What does the login screen tell you now?",
+    );
+    std::fs::write(&file, &changed).unwrap();
+    let start = Instant::now();
+    while server.metric("kefu_reloads_total") < 1.0 {
+        assert!(start.elapsed() < WAIT, "no reload");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The session survives the reload.
+    let (message, data) = button(&api, user, "Too many wrong passwords").unwrap();
+    api.press(user, message, &data);
+    api.wait_until("the dialog going on", WAIT, |api| {
+        button(api, user, "No, I need a person").is_some()
+    });
+    api.send_text(user, "en", "/start");
+    api.send_text(user, "en", "my account is locked");
+    api.wait_until("the new text", WAIT, |api| {
+        said(api, user, "login screen tell you now")
+    });
+
+    std::fs::write(
+        &file,
+        changed.replace("type = \"choose\"", "type = \"chose\""),
+    )
+    .unwrap();
+    let start = Instant::now();
+    while server.metric("kefu_reload_errors_total") < 1.0 {
+        assert!(start.elapsed() < WAIT, "the broken pack was not noticed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before = api
+        .texts_to(user)
+        .iter()
+        .filter(|t| t.contains("login screen tell you now"))
+        .count();
+    api.send_text(user, "en", "/start");
+    api.send_text(user, "en", "my account is locked");
+    api.wait_until("the old pack answering", WAIT, |api| {
+        api.texts_to(user)
+            .iter()
+            .filter(|t| t.contains("login screen tell you now"))
+            .count()
+            > before
+    });
+    assert_eq!(server.metric("kefu_reloads_total"), 1.0);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("account_locked.toml:"),
+        "the problem is logged with its place: {stderr}"
+    );
+}
+
+#[test]
+fn flooding_users_are_told_once_to_slow_down() {
+    let workspace = Workspace::new();
+    std::fs::write(
+        workspace.path("kefu.toml"),
+        "[limits]\nflood_messages = 3\nflood_window = \"1m\"\n",
+    )
+    .unwrap();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    for _ in 0..6 {
+        api.send_text(901, "en", "/start");
+    }
+    api.wait_until("the warning", WAIT, |api| said(api, 901, "too fast"));
+    std::thread::sleep(Duration::from_millis(500));
+    let texts = api.texts_to(901);
+    assert_eq!(texts.len(), 4, "three answers and one warning: {texts:?}");
+    assert_eq!(server.metric("kefu_flood_dropped_total"), 3.0);
+    let (code, _) = server.stop();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_missing_or_rejected_token_is_one_line_and_exit_2() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let output = kefu(&workspace, &api, &[])
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TELOXIDE_TOKEN"), "{stderr}");
+
+    let output = kefu(&workspace, &api, &[])
+        .env("TELOXIDE_TOKEN", "999:wrong")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("rejected the token"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
