@@ -170,11 +170,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 return Ok(1);
             };
             let store = crate::store::SledStore::open(data)?;
-            let app = crate::app::App {
-                bot: &loaded.bot,
-                store: &store,
-                sla: config.sla,
-            };
+            let app = crate::app::App::new(&loaded.bot, &store, &config);
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
             let clock = || {
