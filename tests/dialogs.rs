@@ -220,9 +220,14 @@ struct LiveChat {
 
 impl LiveChat {
     fn start(data: &Path, pack: &[String]) -> LiveChat {
+        LiveChat::start_with(data, pack, &[])
+    }
+
+    fn start_with(data: &Path, pack: &[String], extra: &[&str]) -> LiveChat {
         let mut child = kefu()
             .args(pack)
             .arg("chat")
+            .args(extra)
             .arg("--data")
             .arg(data)
             .stdin(Stdio::piped())
@@ -374,4 +379,39 @@ fn every_shipped_transcript_passes() {
             );
         }
     }
+}
+
+#[test]
+fn the_terminal_shows_the_whole_ticket_journey_with_a_desk() {
+    let data = tempfile::tempdir().unwrap();
+    let mut chat = LiveChat::start_with(data.path(), &fixture_args(), &["--desk"]);
+    let reply = chat.say("/human");
+    assert!(
+        reply.contains("T-000001") && reply.contains("[agents] 🆕 T-000001"),
+        "{reply}"
+    );
+    let reply = chat.say("!take 1");
+    assert!(
+        reply.contains("operator from our support team has taken your ticket T-000001"),
+        "{reply}"
+    );
+    let reply = chat.say("is anyone there?");
+    assert!(
+        reply.starts_with("[agents] 💬 T-000001"),
+        "relayed, no bot answer: {reply}"
+    );
+    let reply = chat.say("!reply 1 Hello, I'm looking at it now.");
+    assert!(
+        reply.contains("💬 operator (support, T-000001):\nHello"),
+        "{reply}"
+    );
+    let reply = chat.say("!resolve 1");
+    assert!(
+        reply.contains("How did we do?") && reply.contains("5. ⭐⭐⭐⭐⭐"),
+        "{reply}"
+    );
+    assert!(chat.say("5").contains("Thank you for the rating"));
+    chat.kill();
+    let tickets = tickets_json(data.path(), &fixture_args());
+    assert_eq!(tickets[0]["status"], "closed");
 }

@@ -560,8 +560,17 @@ impl Turn<'_> {
             self.effects.extend(effects);
             return self.flow(flow);
         }
-        // Not an answer: did the user change the subject?
-        if let Verdict::Matched(intent) = self.bot.intents.classify(text).verdict {
+        // Not an answer: did the user change the subject? (A bare number
+        // or a symbol says nothing about a subject.)
+        let has_words = crate::text::normalize(text)
+            .chars()
+            .any(char::is_alphabetic);
+        let verdict = if has_words {
+            self.bot.intents.classify(text).verdict
+        } else {
+            Verdict::NoMatch
+        };
+        if let Verdict::Matched(intent) = verdict {
             let candidate = self.bot.intents.intent(intent);
             let same = state.intent.as_deref() == Some(candidate.id.as_str())
                 || candidate.dialog.as_deref() == Some(state.dialog.as_str());

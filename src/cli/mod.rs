@@ -88,6 +88,10 @@ pub enum Command {
         /// Where conversations and tickets are kept.
         #[arg(long, env = "KEFU_DATA", default_value = "data")]
         data: PathBuf,
+        /// Also play the agents' side: show what agents see, and run agent
+        /// commands typed after `!` (`!queue`, `!take 1`, `!reply 1 …`, `!resolve 1`).
+        #[arg(long)]
+        desk: bool,
     },
     /// Validate every intent and dialog file; report all problems.
     Check {
@@ -164,13 +168,21 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Chat { data } => {
+        Command::Chat { data, desk } => {
             let config = cli.config()?;
             let Some(loaded) = load_bot_or_report(cli, &config)? else {
                 return Ok(1);
             };
             let store = crate::store::SledStore::open(data)?;
-            let app = crate::app::App::new(&loaded.bot, &store, &config);
+            let mut app = crate::app::App::new(&loaded.bot, &store, &config);
+            if *desk {
+                app.desk.group = Some(crate::console::CONSOLE_DESK);
+                app.desk.agents.push(crate::config::Agent {
+                    id: crate::console::CONSOLE_AGENT,
+                    name: "operator".into(),
+                    role: crate::config::Role::Supervisor,
+                });
+            }
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
             let clock = || {
