@@ -364,6 +364,10 @@ fn pasted_secrets_are_warned_about_and_never_echoed() {
         let reply = chat.say(message);
         assert!(reply.contains("⚠️"), "no warning for {message}: {reply}");
         assert!(!reply.contains(secret), "secret echoed: {reply}");
+        assert!(
+            chat.effects.contains(&Effect::DeleteInput),
+            "the message is deleted"
+        );
         let transcript = serde_json::to_string(&chat.session).unwrap();
         assert!(!transcript.contains(secret), "secret kept: {transcript}");
     }

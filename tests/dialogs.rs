@@ -415,3 +415,33 @@ fn the_terminal_shows_the_whole_ticket_journey_with_a_desk() {
     let tickets = tickets_json(data.path(), &fixture_args());
     assert_eq!(tickets[0]["status"], "closed");
 }
+
+#[test]
+fn a_pasted_seed_phrase_is_warned_about_and_never_echoed() {
+    let data = tempfile::tempdir().unwrap();
+    let seed = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+    for (message, warning) in [
+        (format!("support asked for my words: {seed}"), "⚠️"),
+        (format!("{} 是我的助记词", seed.replace(' ', "\n")), "⚠️"),
+    ] {
+        let output = {
+            let mut child = kefu()
+                .args(["chat", "--data"])
+                .arg(data.path())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(message.replace('\n', " ").as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let out = text(&output);
+        assert!(out.contains(warning), "{out}");
+        assert!(!out.contains("sausage"), "echoed: {out}");
+    }
+}

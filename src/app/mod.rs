@@ -55,6 +55,9 @@ pub struct Handled {
     /// A user id that tried an agent command without being an agent (for
     /// the log).
     pub refused: Option<i64>,
+    /// The user's message held a secret: the adapter deletes it from the
+    /// chat where it can.
+    pub delete_input: bool,
 }
 
 /// Who handles tickets, from the configuration.
@@ -145,6 +148,7 @@ impl<'a> App<'a> {
                     let text = self.close_tickets(chat, lang, now)?;
                     handled.messages.push(Outgoing::text(chat, text));
                 }
+                Effect::DeleteInput => handled.delete_input = true,
             }
         }
         self.store.flush()?;
@@ -173,6 +177,7 @@ impl<'a> App<'a> {
         let mut handled = Handled::default();
         let redaction = guard::redact(text, &guard::ScanContext::default(), ticket.lang);
         if !redaction.findings.is_empty() {
+            handled.delete_input = true;
             handled.messages.push(Outgoing::text(
                 chat,
                 guard::warning(&redaction.kinds(), ticket.lang),

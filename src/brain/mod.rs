@@ -130,6 +130,10 @@ pub enum Effect {
     ShowTickets,
     /// Close the user's open tickets (`/close`).
     CloseTickets,
+    /// The user's message held a secret: delete it from the chat where the
+    /// adapter can (in Telegram, the bot may delete messages in private
+    /// chats).
+    DeleteInput,
 }
 
 impl Effect {
@@ -299,6 +303,7 @@ impl Turn<'_> {
             return self.clean_text(message);
         }
         remember(&mut self.session, true, &redaction.text);
+        self.effects.push(Effect::DeleteInput);
         self.say(guard::warning(&redaction.kinds(), self.lang()));
         // What is left once the secrets are gone may still be a question.
         let rest: String = message
