@@ -6,11 +6,14 @@
 //! Instead, every match of a pattern must start (or end) with one of a few
 //! literals, which regex-syntax's extractor tells us; one Aho–Corasick pass
 //! over the message finds which literals occur, and only those patterns run.
-//! Patterns with no such literals (`^.{0,12}谢谢`) always run.
+//! When the whole pattern has no such literals, a piece every match must
+//! contain may (`谢谢` in `^.{0,12}谢谢`); patterns with none at all always
+//! run.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind};
 
 /// Compiled patterns with a literal prefilter.
 #[derive(Debug, Default)]
@@ -23,21 +26,64 @@ pub struct Patterns {
     owner: Vec<usize>,
 }
 
-/// The literals every match of `pattern` starts with (or ends with), if the
-/// set is small and none is empty.
+/// Literals one of which occurs in every match of `pattern`, if such a set
+/// is small and none is empty: those every match starts (or ends) with, or
+/// else those every match of some piece the whole match must contain starts
+/// with (`人工` in `^\W*人工\W*$`, the group in `^.{0,12}(谢谢|感谢).{0,12}$`).
 fn necessary_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
     for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
-        let mut extractor = Extractor::new();
-        extractor.kind(kind).limit_total(64);
-        let seq = extractor.extract(&hir);
-        if let Some(literals) = seq.literals() {
-            if !literals.is_empty() && literals.iter().all(|l| !l.as_bytes().is_empty()) {
-                return Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect());
-            }
+        if let Some(found) = literal_set(&hir, kind) {
+            return Some(found);
         }
     }
-    None
+    let mut best: Option<Vec<Vec<u8>>> = None;
+    for piece in required_pieces(&hir) {
+        let Some(found) = literal_set(piece, ExtractKind::Prefix) else {
+            continue;
+        };
+        // The rarer the literals, the fewer messages run the regex: prefer
+        // the longest shortest literal, then the fewest literals.
+        let rank = |set: &[Vec<u8>]| {
+            let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+            (shortest, std::cmp::Reverse(set.len()))
+        };
+        if best.as_ref().is_none_or(|b| rank(&found) > rank(b)) {
+            best = Some(found);
+        }
+    }
+    best
+}
+
+/// The literals every match of `hir` starts (or ends) with, if the set is
+/// finite, small and holds no empty literal.
+fn literal_set(hir: &Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
+    let mut extractor = Extractor::new();
+    extractor.kind(kind).limit_total(64);
+    let seq = extractor.extract(hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// The sub-expressions every match of `hir` contains a match of: the pieces
+/// of a concatenation, the inside of a group, and what is repeated at least
+/// once — recursively.
+fn required_pieces(hir: &Hir) -> Vec<&Hir> {
+    let mut out = Vec::new();
+    let mut stack = vec![hir];
+    while let Some(next) = stack.pop() {
+        out.push(next);
+        match next.kind() {
+            HirKind::Concat(pieces) => stack.extend(pieces.iter()),
+            HirKind::Capture(capture) => stack.push(&capture.sub),
+            HirKind::Repetition(repetition) if repetition.min >= 1 => stack.push(&repetition.sub),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl Patterns {
@@ -108,17 +154,32 @@ mod tests {
             "^.{0,6}(谢谢|thanks).{0,6}$",
             r"\d{6}",
             "(?i)kyc",
+            r"^\W*人工\W*$",
+            r"^\W*(hi+|hello+)?\W*(is )?(any(one|body)|you) (there|here)\W*$",
+            r"^.{0,20}\b(thanks?|ty)\b.{0,20}$",
         ];
         let set = patterns(&sources);
-        assert!(set.always.contains(&2) && set.always.contains(&3));
+        // Only `\d{6}` has no literal every match must contain.
+        assert_eq!(set.always, [3]);
         let texts = [
             "我的号被盗了",
             "withdrawals i never made",
             "谢谢你",
+            "谢谢你谢谢你谢谢你谢谢你",
             "order 123456",
             "KYC failed",
             "nothing here",
             "",
+            "人工",
+            "转人工",
+            "人工!",
+            "hiii is anyone there?",
+            "you here",
+            "are you there",
+            "ok thanks!",
+            "ty",
+            "thank you very much",
+            "pretty good",
         ];
         for text in texts {
             let expected: Vec<usize> = sources
@@ -129,5 +190,32 @@ mod tests {
                 .collect();
             assert_eq!(set.matches(text), expected, "{text}");
         }
+    }
+
+    /// The prefilter never changes what matches: every default-pack pattern
+    /// against every evaluation message.
+    #[test]
+    fn default_pack_patterns_match_like_regexes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let set = crate::pack::load(
+            &root.join("intents"),
+            &root.join("dialogs"),
+            crate::intent::CompileOptions::default(),
+        )
+        .unwrap()
+        .set;
+        let rows =
+            crate::cli::read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
+        assert!(set.patterns.always.is_empty());
+        let mut matched = 0;
+        for row in &rows {
+            let text = crate::text::normalize(&row.text);
+            let expected: Vec<usize> = (0..set.patterns.regexes.len())
+                .filter(|&i| set.patterns.regexes[i].is_match(&text))
+                .collect();
+            matched += expected.len();
+            assert_eq!(set.patterns.matches(&text), expected, "{text}");
+        }
+        assert!(matched > 100, "{matched}");
     }
 }
