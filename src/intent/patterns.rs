@@ -2,13 +2,17 @@
 //!
 //! A pack may have a hundred or more patterns like `(提|转).{0,10}(不是我)`.
 //! One `RegexSet` over all of them builds a huge DFA that thrashes its cache;
-//! running each regex costs a fixed overhead per pattern on every message.
-//! Instead, every match of a pattern must start (or end) with one of a few
-//! literals, which regex-syntax's extractor tells us; one Aho–Corasick pass
-//! over the message finds which literals occur, and only those patterns run.
-//! When the whole pattern has no such literals, a piece every match must
-//! contain may (`谢谢` in `^.{0,12}谢谢`); patterns with none at all always
-//! run.
+//! running each regex costs a fixed overhead per pattern on every message,
+//! and on a message it has not seen, a lazy DFA spends most of that building
+//! states. Instead, a pattern runs only when the message holds literals its
+//! matches cannot do without: regex-syntax's extractor gives, for the whole
+//! pattern and for every piece each match must contain (a concatenated
+//! piece, a group, a piece repeated at least once), the literals every match
+//! of it starts or ends with. `(提|转).{0,10}(不是我)` needs one of `提`,
+//! `转` and also `不是我`; `^\W*人工\W*$` needs `人工`. One Aho–Corasick pass
+//! over the message finds which literals occur, and only the patterns all of
+//! whose literal sets were seen run. Patterns with no such set (`\d{6}`)
+//! always run.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
@@ -19,40 +23,48 @@ use regex_syntax::hir::{Hir, HirKind};
 #[derive(Debug, Default)]
 pub struct Patterns {
     regexes: Vec<Regex>,
-    /// Patterns that must always run.
-    always: Vec<usize>,
+    /// Per pattern, one bit per literal set it needs (0: always runs).
+    required: Vec<u32>,
     literals: Option<AhoCorasick>,
-    /// The pattern each literal belongs to.
-    owner: Vec<usize>,
+    /// For literal `i`, `owners[owner_start[i]..owner_start[i + 1]]`: the
+    /// patterns it belongs to, with the bit of the set it is in.
+    owner_start: Vec<u32>,
+    owners: Vec<(u32, u32)>,
 }
 
-/// Literals one of which occurs in every match of `pattern`, if such a set
-/// is small and none is empty: those every match starts (or ends) with, or
-/// else those every match of some piece the whole match must contain starts
-/// with (`人工` in `^\W*人工\W*$`, the group in `^.{0,12}(谢谢|感谢).{0,12}$`).
-fn necessary_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
-        if let Some(found) = literal_set(&hir, kind) {
-            return Some(found);
+/// At most this many literal sets are kept per pattern (one bit each).
+const MAX_SETS: usize = 8;
+
+/// The sets of literals a match of `pattern` needs: from each set, at least
+/// one literal occurs in every match. Each set is small, finite and holds no
+/// empty literal; there may be none.
+fn necessary_literal_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let mut sets: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut add = |set: Option<Vec<Vec<u8>>>| {
+        if let Some(mut set) = set {
+            set.sort();
+            set.dedup();
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
         }
-    }
-    let mut best: Option<Vec<Vec<u8>>> = None;
+    };
+    add(literal_set(&hir, ExtractKind::Prefix));
+    add(literal_set(&hir, ExtractKind::Suffix));
     for piece in required_pieces(&hir) {
-        let Some(found) = literal_set(piece, ExtractKind::Prefix) else {
-            continue;
-        };
-        // The rarer the literals, the fewer messages run the regex: prefer
-        // the longest shortest literal, then the fewest literals.
-        let rank = |set: &[Vec<u8>]| {
-            let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-            (shortest, std::cmp::Reverse(set.len()))
-        };
-        if best.as_ref().is_none_or(|b| rank(&found) > rank(b)) {
-            best = Some(found);
-        }
+        add(literal_set(piece, ExtractKind::Prefix));
     }
-    best
+    // The rarer the literals, the fewer messages run the regex: keep the
+    // sets whose shortest literal is longest, then the smallest sets.
+    sets.sort_by_key(|set| {
+        let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+        (std::cmp::Reverse(shortest), set.len())
+    });
+    sets.truncate(MAX_SETS);
+    sets
 }
 
 /// The literals every match of `hir` starts (or ends) with, if the set is
@@ -90,18 +102,27 @@ impl Patterns {
     /// Compiles patterns that are already known to be valid regexes.
     pub fn new(sources: &[String]) -> Result<Patterns, regex::Error> {
         let mut patterns = Patterns::default();
+        // Distinct literals, each with the (pattern, set bit) pairs it serves.
+        let mut literal_ids: std::collections::HashMap<Vec<u8>, usize> =
+            std::collections::HashMap::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<(u32, u32)>> = Vec::new();
         for (index, source) in sources.iter().enumerate() {
             patterns.regexes.push(Regex::new(source)?);
-            match necessary_literals(source) {
-                Some(found) => {
-                    for literal in found {
+            let mut required = 0u32;
+            for (set_index, set) in necessary_literal_sets(source).into_iter().enumerate() {
+                let bit = 1u32 << set_index;
+                required |= bit;
+                for literal in set {
+                    let id = *literal_ids.entry(literal.clone()).or_insert_with(|| {
                         literals.push(literal);
-                        patterns.owner.push(index);
-                    }
+                        owners.push(Vec::new());
+                        owners.len() - 1
+                    });
+                    owners[id].push((index as u32, bit));
                 }
-                None => patterns.always.push(index),
             }
+            patterns.required.push(required);
         }
         if !literals.is_empty() {
             patterns.literals = AhoCorasickBuilder::new()
@@ -110,8 +131,13 @@ impl Patterns {
                 .ok();
             if patterns.literals.is_none() {
                 // Never expected; correctness first: run everything.
-                patterns.always = (0..sources.len()).collect();
+                patterns.required.iter_mut().for_each(|r| *r = 0);
             }
+        }
+        patterns.owner_start.push(0);
+        for list in owners {
+            patterns.owners.extend(list);
+            patterns.owner_start.push(patterns.owners.len() as u32);
         }
         Ok(patterns)
     }
@@ -122,19 +148,26 @@ impl Patterns {
 
     /// Indices of the patterns that match `text`, ascending.
     pub fn matches(&self, text: &str) -> Vec<usize> {
-        if self.regexes.is_empty() {
-            return Vec::new();
-        }
-        let mut candidates: Vec<usize> = self.always.clone();
+        self.candidates(text)
+            .filter(|&index| self.regexes[index].is_match(text))
+            .collect()
+    }
+
+    /// The patterns whose literal sets all occur in `text`, ascending: the
+    /// only ones that can match.
+    fn candidates(&self, text: &str) -> impl Iterator<Item = usize> + '_ {
+        let mut seen = vec![0u32; self.regexes.len()];
         if let Some(literals) = &self.literals {
             for found in literals.find_overlapping_iter(text) {
-                candidates.push(self.owner[found.pattern().as_usize()]);
+                let literal = found.pattern().as_usize();
+                let owners =
+                    self.owner_start[literal] as usize..self.owner_start[literal + 1] as usize;
+                for &(pattern, bit) in &self.owners[owners] {
+                    seen[pattern as usize] |= bit;
+                }
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.retain(|&index| self.regexes[index].is_match(text));
-        candidates
+        (0..self.regexes.len()).filter(move |&index| seen[index] == self.required[index])
     }
 }
 
@@ -160,7 +193,10 @@ mod tests {
         ];
         let set = patterns(&sources);
         // Only `\d{6}` has no literal every match must contain.
-        assert_eq!(set.always, [3]);
+        let always: Vec<usize> = (0..sources.len())
+            .filter(|&i| set.required[i] == 0)
+            .collect();
+        assert_eq!(always, [3]);
         let texts = [
             "我的号被盗了",
             "withdrawals i never made",
@@ -206,16 +242,26 @@ mod tests {
         .set;
         let rows =
             crate::cli::read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
-        assert!(set.patterns.always.is_empty());
-        let mut matched = 0;
+        assert!(set.patterns.required.iter().all(|&r| r != 0));
+        let (mut matched, mut candidates) = (0, 0);
         for row in &rows {
             let text = crate::text::normalize(&row.text);
             let expected: Vec<usize> = (0..set.patterns.regexes.len())
                 .filter(|&i| set.patterns.regexes[i].is_match(&text))
                 .collect();
             matched += expected.len();
+            candidates += set.patterns.candidates(&text).count();
             assert_eq!(set.patterns.matches(&text), expected, "{text}");
         }
         assert!(matched > 100, "{matched}");
+        // Few regexes run that do not match.
+        eprintln!(
+            "{matched} matches, {candidates} candidates, {} messages",
+            rows.len()
+        );
+        assert!(
+            candidates < matched * 2,
+            "{candidates} candidates, {matched} matches"
+        );
     }
 }
