@@ -1,7 +1,8 @@
 //! Classifies the default pack's evaluation messages in a loop and prints
 //! per-call percentiles: a steady workload for `perf record` and for quick
 //! before/after comparisons. `PASSES` sets the number of passes (default 30),
-//! `BANKING=1` uses the BANKING77 pack from `../shared/data` instead.
+//! `BANKING=1` uses the BANKING77 pack from `../shared/data` instead;
+//! `DUMP=1` prints every classification instead of timing.
 //!
 //! `cargo bench --bench profile_loop`
 
@@ -31,6 +32,13 @@ fn main() {
             kefu::cli::read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
         (set, rows.into_iter().map(|r| r.text).collect())
     };
+    if std::env::var_os("DUMP").is_some() {
+        // Every classification in full, to check that a change keeps them.
+        for message in &messages {
+            println!("{message}\t{:?}", set.classify(message));
+        }
+        return;
+    }
     let passes: usize = std::env::var("PASSES")
         .ok()
         .and_then(|s| s.parse().ok())
