@@ -130,7 +130,8 @@ impl Vectorizer {
 
     /// Sublinear TF × IDF, L2-normalised per group. Unknown keys are dropped.
     pub fn vectorize(&self, keys: impl Iterator<Item = (u64, u8)>) -> SparseVec {
-        let mut ids: Vec<u32> = keys.filter_map(|(key, _)| self.id(key)).collect();
+        let mut ids: Vec<u32> = Vec::with_capacity(keys.size_hint().1.unwrap_or(0));
+        ids.extend(keys.filter_map(|(key, _)| self.id(key)));
         ids.sort_unstable();
         let mut vector: SparseVec = Vec::with_capacity(ids.len());
         for id in ids {
@@ -165,15 +166,38 @@ impl Vectorizer {
 
 /// A trained model: for each feature, the weight it gives each class.
 ///
-/// The rows are stored one after another (feature `f`'s is
-/// `weights[row_start[f]..row_start[f + 1]]`, sorted by class) rather than
-/// each in an allocation of its own, so scoring a message reads a few
-/// neighbouring cache lines instead of one scattered allocation per feature.
+/// The rows are stored one after another rather than each in an allocation
+/// of its own, so scoring a message reads neighbouring memory. A row that
+/// gives a weight to few classes is sparse ((class, weight) pairs sorted by
+/// class); one that gives a weight to many is dense (a weight for every
+/// class, 0 for the rest), which scores with one straight loop the compiler
+/// vectorises. Either way each class's score adds the same terms in the same
+/// order, so the scores are exactly the same.
 #[derive(Debug, Default)]
 pub struct LinearModel {
     classes: usize,
-    row_start: Vec<u32>,
-    weights: Vec<(u32, f32)>,
+    rows: Vec<RowRef>,
+    sparse: Vec<(u32, f32)>,
+    dense: Vec<f32>,
+}
+
+/// Where a feature's row is: `sparse[start..end]`, or `dense[start..start +
+/// classes]` when `end` is [`DENSE`].
+#[derive(Clone, Copy, Debug)]
+struct RowRef {
+    start: u32,
+    end: u32,
+}
+
+const DENSE: u32 = u32::MAX;
+
+/// A row with weights for at least one class in this many is stored dense:
+/// a sparse pair costs several times a dense entry to score.
+const DENSE_FRACTION: usize = 4;
+
+enum Row<'a> {
+    Sparse(&'a [(u32, f32)]),
+    Dense(&'a [f32]),
 }
 
 /// Training settings; the defaults were tuned by cross-validation on public
@@ -219,30 +243,45 @@ impl LinearModel {
         self.classes
     }
 
-    /// The weights of one feature, by class (empty for an unknown feature).
-    fn row(&self, feature: u32) -> &[(u32, f32)] {
-        let feature = feature as usize;
-        match (self.row_start.get(feature), self.row_start.get(feature + 1)) {
-            (Some(&start), Some(&end)) => &self.weights[start as usize..end as usize],
-            _ => &[],
+    /// The weights of one feature (empty for an unknown feature).
+    fn row(&self, feature: u32) -> Row<'_> {
+        match self.rows.get(feature as usize) {
+            Some(&RowRef { start, end: DENSE }) => {
+                let start = start as usize;
+                Row::Dense(&self.dense[start..start + self.classes])
+            }
+            Some(&RowRef { start, end }) => Row::Sparse(&self.sparse[start as usize..end as usize]),
+            None => Row::Sparse(&[]),
         }
     }
 
     /// Adds this model's scores for `vector` into `scores` (one per class).
     pub fn score_into(&self, vector: &[(u32, f32)], scores: &mut [f32]) {
         for &(feature, value) in vector {
-            for &(class, weight) in self.row(feature) {
-                scores[class as usize] += weight * value;
+            match self.row(feature) {
+                Row::Sparse(row) => {
+                    for &(class, weight) in row {
+                        scores[class as usize] += weight * value;
+                    }
+                }
+                Row::Dense(row) => {
+                    for (score, &weight) in scores[..row.len()].iter_mut().zip(row) {
+                        *score += weight * value;
+                    }
+                }
             }
         }
     }
 
     /// The weight of one feature for one class (0 if none).
     pub fn weight(&self, feature: u32, class: u32) -> f32 {
-        self.row(feature)
-            .iter()
-            .find(|(c, _)| *c == class)
-            .map_or(0.0, |(_, w)| *w)
+        match self.row(feature) {
+            Row::Sparse(row) => row
+                .iter()
+                .find(|(c, _)| *c == class)
+                .map_or(0.0, |(_, w)| *w),
+            Row::Dense(row) => row.get(class as usize).copied().unwrap_or(0.0),
+        }
     }
 
     pub fn train(
@@ -328,24 +367,44 @@ impl LinearModel {
                 }
             }
         }
-        let mut row_start = Vec::with_capacity(rows.len() + 1);
-        let mut weights = Vec::new();
-        row_start.push(0);
+        let mut model = LinearModel {
+            classes,
+            rows: Vec::with_capacity(rows.len()),
+            sparse: Vec::new(),
+            dense: Vec::new(),
+        };
+        let mut averaged: Vec<(u32, f32)> = Vec::new();
         for row in rows {
             // Slots are kept sorted by class (see `update`).
-            weights.extend(
+            averaged.clear();
+            averaged.extend(
                 row.into_iter()
                     .map(|slot| (slot.class, slot.value - slot.sum / step))
                     .filter(|(_, w)| w.abs() > 1e-6),
             );
-            row_start.push(weights.len() as u32);
+            let at = if averaged.len() * DENSE_FRACTION >= classes && !averaged.is_empty() {
+                let start = model.dense.len();
+                model.dense.resize(start + classes, 0.0);
+                for &(class, weight) in &averaged {
+                    model.dense[start + class as usize] = weight;
+                }
+                RowRef {
+                    start: start as u32,
+                    end: DENSE,
+                }
+            } else {
+                let start = model.sparse.len();
+                model.sparse.extend_from_slice(&averaged);
+                RowRef {
+                    start: start as u32,
+                    end: model.sparse.len() as u32,
+                }
+            };
+            model.rows.push(at);
         }
-        weights.shrink_to_fit();
-        LinearModel {
-            classes,
-            row_start,
-            weights,
-        }
+        model.sparse.shrink_to_fit();
+        model.dense.shrink_to_fit();
+        model
     }
 }
 
