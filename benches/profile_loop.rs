@@ -3,7 +3,8 @@
 //! before/after comparisons. `PASSES` sets the number of passes (default 30),
 //! `BANKING=1` uses the BANKING77 pack from `../shared/data` instead;
 //! `DUMP=1` prints every classification instead of timing; `SLOWEST=1` also
-//! lists the messages whose fastest call was slowest.
+//! lists the messages whose fastest call was slowest; `LONG=1` joins the
+//! messages into 1000-character texts.
 //!
 //! `cargo bench --bench profile_loop`
 
@@ -35,6 +36,17 @@ fn main() {
         (set, rows.into_iter().map(|r| r.text).collect())
     };
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    // LONG=1: the messages joined into texts of the longest length a
+    // message can have.
+    let messages: Vec<String> = if std::env::var_os("LONG").is_some() {
+        let joined: Vec<char> = messages.join(" ").chars().collect();
+        joined
+            .chunks(kefu::text::MAX_MESSAGE_CHARS)
+            .map(|chunk| chunk.iter().collect())
+            .collect()
+    } else {
+        messages
+    };
     if std::env::var_os("DUMP").is_some() {
         // Every classification in full, to check that a change keeps them.
         for message in &messages {

@@ -109,7 +109,7 @@ fn required_pieces(hir: &Hir) -> Vec<&Hir> {
 
 /// A regex as `regex::Regex::new` builds it (same syntax and size limits),
 /// but without the lazy DFA (see the module documentation).
-fn build(source: &str) -> Result<Regex, meta::BuildError> {
+fn build(source: &str) -> Result<Regex, Box<meta::BuildError>> {
     const SIZE_LIMIT: usize = 10 * (1 << 20);
     const DFA_SIZE_LIMIT: usize = 2 * (1 << 20);
     Regex::builder()
@@ -121,11 +121,12 @@ fn build(source: &str) -> Result<Regex, meta::BuildError> {
                 .hybrid(false),
         )
         .build(source)
+        .map_err(Box::new)
 }
 
 impl Patterns {
     /// Compiles patterns that are already known to be valid regexes.
-    pub fn new(sources: &[String]) -> Result<Patterns, meta::BuildError> {
+    pub fn new(sources: &[String]) -> Result<Patterns, Box<meta::BuildError>> {
         let mut patterns = Patterns::default();
         // Distinct literals, each with the (pattern, set bit) pairs it serves.
         let mut literal_ids: std::collections::HashMap<Vec<u8>, usize> =
