@@ -170,10 +170,17 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Chat { data, desk } => {
             let config = cli.config()?;
-            let Some(loaded) = load_bot_or_report(cli, &config)? else {
+            // Opening the database and compiling the pack are independent:
+            // do both at once, so start-up costs the longer, not the sum.
+            let (loaded, store) = std::thread::scope(|scope| {
+                let store = scope.spawn(|| crate::store::SledStore::open(data));
+                let loaded = load_bot_or_report(cli, &config);
+                (loaded, store.join())
+            });
+            let store = store.map_err(|_| anyhow::anyhow!("opening the store panicked"))??;
+            let Some(loaded) = loaded? else {
                 return Ok(1);
             };
-            let store = crate::store::SledStore::open(data)?;
             let mut app = crate::app::App::new(&loaded.bot, &store, &config);
             if *desk {
                 app.desk.group = Some(crate::console::CONSOLE_DESK);
