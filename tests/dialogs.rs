@@ -37,6 +37,18 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// `kefu check` of the fixture intents with another dialogs directory.
+fn check_fixture_intents_with(dialogs: &Path) -> Output {
+    kefu()
+        .arg("check")
+        .arg("--intents")
+        .arg(root().join("tests/fixture/intents"))
+        .arg("--dialogs")
+        .arg(dialogs)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn check_reports_every_dialog_problem_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,16 +99,7 @@ type = "teleport"
         "id = \"typo\"\n[[node]]\nid = \"a\"\ntype = \"handoff\"\ncolour = 1\n",
     )
     .unwrap();
-    let output = kefu()
-        .arg("check")
-        .args([
-            "--intents",
-            &root().join("tests/fixture/intents").display().to_string(),
-        ])
-        .arg("--dialogs")
-        .arg(&dialogs)
-        .output()
-        .unwrap();
+    let output = check_fixture_intents_with(&dialogs);
     assert_eq!(output.status.code(), Some(1));
     let out = text(&output);
     let file = dialogs.join("withdrawal.toml").display().to_string();
@@ -137,16 +140,7 @@ fn check_warns_about_unreachable_nodes() {
     let mut text_of = std::fs::read_to_string(dialogs.join("hacked.toml")).unwrap();
     text_of.push_str("\n[[node]]\nid = \"orphan\"\ntype = \"handoff\"\n");
     std::fs::write(dialogs.join("hacked.toml"), text_of).unwrap();
-    let output = kefu()
-        .arg("check")
-        .args([
-            "--intents",
-            &root().join("tests/fixture/intents").display().to_string(),
-        ])
-        .arg("--dialogs")
-        .arg(&dialogs)
-        .output()
-        .unwrap();
+    let output = check_fixture_intents_with(&dialogs);
     let out = text(&output);
     assert_eq!(output.status.code(), Some(0), "{out}");
     assert!(

@@ -223,6 +223,26 @@ impl App<'_> {
         Ok(found)
     }
 
+    /// The ticket, if it exists and is still open; otherwise says why not.
+    fn open_ticket_or_say(
+        &self,
+        chat: ChatId,
+        number: u64,
+        handled: &mut Handled,
+    ) -> Result<Option<Ticket>, StoreError> {
+        let Some(t) = self.ticket_or_say(chat, number, handled)? else {
+            return Ok(None);
+        };
+        if t.status.is_open() {
+            return Ok(Some(t));
+        }
+        handled.messages.push(Outgoing::text(
+            chat,
+            format!("{} is already {}.", t.label(), t.status.name()),
+        ));
+        Ok(None)
+    }
+
     fn queue(
         &self,
         chat: ChatId,
@@ -319,20 +339,9 @@ impl App<'_> {
         now: i64,
         handled: &mut Handled,
     ) -> Result<(), StoreError> {
-        let Some(mut t) = self.ticket_or_say(chat, number, handled)? else {
+        let Some(mut t) = self.open_ticket_or_say(chat, number, handled)? else {
             return Ok(());
         };
-        if !t.status.is_open() {
-            handled.messages.push(Outgoing::text(
-                chat,
-                format!(
-                    "{} is {}; the user can't be answered there.",
-                    t.label(),
-                    t.status.name()
-                ),
-            ));
-            return Ok(());
-        }
         if let Some((id, name)) = &t.agent {
             if *id != agent.id && agent.role != Role::Supervisor {
                 handled.messages.push(Outgoing::text(
@@ -411,16 +420,9 @@ impl App<'_> {
         now: i64,
         handled: &mut Handled,
     ) -> Result<(), StoreError> {
-        let Some(mut t) = self.ticket_or_say(chat, number, handled)? else {
+        let Some(mut t) = self.open_ticket_or_say(chat, number, handled)? else {
             return Ok(());
         };
-        if !t.status.is_open() {
-            handled.messages.push(Outgoing::text(
-                chat,
-                format!("{} is already {}.", t.label(), t.status.name()),
-            ));
-            return Ok(());
-        }
         t.status = Status::Resolved;
         t.resolved_at = Some(now);
         t.updated_at = now;
@@ -474,16 +476,9 @@ impl App<'_> {
             ));
             return Ok(());
         };
-        let Some(mut t) = self.ticket_or_say(chat, number, handled)? else {
+        let Some(mut t) = self.open_ticket_or_say(chat, number, handled)? else {
             return Ok(());
         };
-        if !t.status.is_open() {
-            handled.messages.push(Outgoing::text(
-                chat,
-                format!("{} is {}.", t.label(), t.status.name()),
-            ));
-            return Ok(());
-        }
         t.agent = Some((target.id, target.name.clone()));
         if t.status == Status::Queued {
             t.status = Status::Assigned;
