@@ -329,3 +329,72 @@ fn only_supervisors_reassign() {
     assert!(to(&cmd(&app, ALICE, "/reply", T0 + 50), GROUP).contains("Usage: /reply N text"));
     assert!(to(&cmd(&app, ALICE, "/dance", T0 + 50), GROUP).contains("Unknown command"));
 }
+
+#[test]
+fn a_thousand_handoffs_from_a_hundred_concurrent_chats() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let app = app(&store);
+    let numbers: Vec<u64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..100)
+            .map(|user| {
+                let app = &app;
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for round in 0..10 {
+                        let now = T0 + round * 60;
+                        let handled = app
+                            .handle(50_000 + user, Input::Text("/human"), now)
+                            .unwrap();
+                        let ticket = &handled.opened[0];
+                        assert!(to(&handled, 50_000 + user).contains(&ticket.label()));
+                        mine.push(ticket.number);
+                        app.handle(50_000 + user, Input::Text("/close"), now + 1)
+                            .unwrap();
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let distinct: std::collections::HashSet<u64> = numbers.iter().copied().collect();
+    assert_eq!(distinct.len(), 1000);
+    assert_eq!(*distinct.iter().max().unwrap(), 1000);
+    let tickets = store.tickets().unwrap();
+    assert_eq!(tickets.len(), 1000);
+    assert!(tickets.iter().all(|t| t.status == Status::Closed));
+    assert!(
+        store.queue().unwrap().is_empty(),
+        "the queue agrees with the tickets"
+    );
+}
+
+#[test]
+fn expected_waits_come_from_recent_handling_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let app = app(&store);
+    let first = app.handle(1, Input::Text("/human"), T0).unwrap();
+    assert!(
+        to(&first, 1).contains("about 4 hours"),
+        "no history: the SLA"
+    );
+    cmd(&app, BO, "/take 1", T0 + 600);
+    let second = app.handle(2, Input::Text("/human"), T0 + 700).unwrap();
+    assert!(
+        to(&second, 2).contains("number 1 in the queue; the expected wait is about 10 minutes"),
+        "{}",
+        to(&second, 2)
+    );
+    let third = app.handle(3, Input::Text("/human"), T0 + 710).unwrap();
+    assert!(
+        to(&third, 3).contains("number 2 in the queue; the expected wait is about 20 minutes"),
+        "{}",
+        to(&third, 3)
+    );
+    assert_eq!(store.recent_waits().unwrap(), vec![600]);
+}

@@ -310,6 +310,7 @@ impl App<'_> {
         t.status = Status::Assigned;
         t.agent = Some((agent.id, agent.name.clone()));
         t.taken_at = Some(now);
+        self.store.record_wait(now - t.created_at)?;
         t.updated_at = now;
         self.store.save_ticket(&t)?;
         handled.messages.push(
@@ -371,6 +372,7 @@ impl App<'_> {
         if t.status == Status::Queued || t.agent.is_none() {
             t.agent = Some((agent.id, agent.name.clone()));
             t.taken_at = Some(now);
+            self.store.record_wait(now - t.created_at)?;
         }
         t.status = Status::WaitingOnUser;
         t.updated_at = now;
@@ -483,6 +485,7 @@ impl App<'_> {
         if t.status == Status::Queued {
             t.status = Status::Assigned;
             t.taken_at = Some(now);
+            self.store.record_wait(now - t.created_at)?;
         }
         t.updated_at = now;
         self.store.save_ticket(&t)?;

@@ -334,14 +334,10 @@ impl<'a> App<'a> {
 
     /// How long the last tickets waited before an agent took them.
     fn recent_waits(&self) -> Result<Vec<i64>, StoreError> {
-        let mut taken: Vec<(i64, i64)> = self
-            .store
-            .tickets()?
-            .iter()
-            .filter_map(|t| t.taken_at.map(|at| (at, at - t.created_at)))
-            .collect();
-        taken.sort_unstable();
-        Ok(taken.iter().rev().take(20).map(|(_, wait)| *wait).collect())
+        let mut waits = self.store.recent_waits()?;
+        let excess = waits.len().saturating_sub(20);
+        waits.drain(..excess);
+        Ok(waits)
     }
 
     fn status_text(

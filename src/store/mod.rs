@@ -92,6 +92,12 @@ pub trait Store: Send + Sync {
     /// The tickets of one chat, by number.
     fn chat_tickets(&self, chat: ChatId) -> Result<Vec<Ticket>>;
 
+    /// Remembers how long a ticket waited before an agent took it (the
+    /// last 50 are kept, for users' expected waits).
+    fn record_wait(&self, seconds: i64) -> Result<()>;
+    /// The waits recorded, oldest first.
+    fn recent_waits(&self) -> Result<Vec<i64>>;
+
     /// Records a processed Telegram update id; false if it was seen before.
     fn mark_update(&self, update_id: i64) -> Result<bool>;
 
@@ -132,6 +138,8 @@ fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
+const RECENT_WAITS: &[u8] = b"recent_waits";
+const KEPT_WAITS: usize = 50;
 
 impl SledStore {
     /// Opens (or creates) the database in `dir`.
@@ -289,6 +297,28 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn record_wait(&self, seconds: i64) -> Result<()> {
+        self.meta
+            .update_and_fetch(RECENT_WAITS, |old| {
+                let mut waits: Vec<i64> = old
+                    .and_then(|bytes| decode(bytes, "recent waits").ok())
+                    .unwrap_or_default();
+                waits.push(seconds);
+                let excess = waits.len().saturating_sub(KEPT_WAITS);
+                waits.drain(..excess);
+                Some(encode(&waits))
+            })
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn recent_waits(&self) -> Result<Vec<i64>> {
+        match self.meta.get(RECENT_WAITS).map_err(backend)? {
+            Some(bytes) => decode(&bytes, "recent waits"),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn mark_update(&self, update_id: i64) -> Result<bool> {
