@@ -2,9 +2,14 @@
 
 use std::io::{self, BufRead, Read, Write};
 
+use crate::app::desk::AgentInput;
 use crate::app::App;
 use crate::brain::{texts, Choice, Input};
 use crate::store::CONSOLE_CHAT;
+
+/// With `--desk`: the agents' group and the local operator of the terminal.
+pub const CONSOLE_DESK: i64 = -1;
+pub const CONSOLE_AGENT: i64 = -1;
 
 /// Longest line read at once; the rest of a longer line is skipped (the brain
 /// would cut it anyway), so a pasted log cannot exhaust memory.
@@ -87,9 +92,24 @@ pub fn run(
         if matches!(line.trim(), "/quit" | "/exit" | "/q") {
             break;
         }
-        let handled = app.handle(CONSOLE_CHAT, Input::Text(&line), clock())?;
+        // With a desk, `!command` acts as the local agent.
+        let desk = app.desk.group == Some(CONSOLE_DESK);
+        let handled = match line.trim_start().strip_prefix('!') {
+            Some(command) if desk => app.agent(
+                CONSOLE_DESK,
+                CONSOLE_AGENT,
+                AgentInput::Command(command.trim()),
+                clock(),
+            )?,
+            _ => app.handle(CONSOLE_CHAT, Input::Text(&line), clock())?,
+        };
         for message in &handled.messages {
-            render(&message.text, &message.choices, &mut output)?;
+            if message.chat == CONSOLE_CHAT {
+                render(&message.text, &message.choices, &mut output)?;
+            } else if desk {
+                let text = message.text.replace('\n', "\n         ");
+                writeln!(output, "[agents] {text}")?;
+            }
         }
         if !interactive {
             writeln!(output)?;

@@ -364,6 +364,10 @@ fn pasted_secrets_are_warned_about_and_never_echoed() {
         let reply = chat.say(message);
         assert!(reply.contains("⚠️"), "no warning for {message}: {reply}");
         assert!(!reply.contains(secret), "secret echoed: {reply}");
+        assert!(
+            chat.effects.contains(&Effect::DeleteInput),
+            "the message is deleted"
+        );
         let transcript = serde_json::to_string(&chat.session).unwrap();
         assert!(!transcript.contains(secret), "secret kept: {transcript}");
     }
@@ -436,4 +440,68 @@ fn verify_and_look_alike_links_use_the_configured_lists() {
         reply.contains("NOT") && reply.ends_with("Which coin?"),
         "{reply}"
     );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input() -> impl Strategy<Value = (bool, String)> {
+        prop_oneof![
+            // Free text: any Unicode, and text made of the pieces users send.
+            any::<String>().prop_map(|s| (false, s)),
+            proptest::collection::vec(
+                prop_oneof![
+                    Just("提币".to_string()),
+                    Just("usdt".to_string()),
+                    Just("trc20".to_string()),
+                    Just("/cancel".to_string()),
+                    Just("/human".to_string()),
+                    Just("/lang en".to_string()),
+                    Just("my withdrawal has not arrived".to_string()),
+                    Just("hacked".to_string()),
+                    Just("1".to_string()),
+                    Just("skip".to_string()),
+                    Just("🙂".to_string()),
+                    "[0-9a-f]{64}",
+                    "[\\u{0}-\\u{ffff}]{0,8}",
+                ],
+                0..4,
+            )
+            .prop_map(|parts| (false, parts.join(" "))),
+            // Buttons, valid or stale.
+            prop_oneof![
+                Just("opt:0".to_string()),
+                Just("opt:2".to_string()),
+                Just("opt:99".to_string()),
+                Just("skip".to_string()),
+                Just("yes".to_string()),
+                Just("no".to_string()),
+                Just("switch:yes".to_string()),
+                Just("human".to_string()),
+                Just("intent:deposit".to_string()),
+                ".{0,70}",
+            ]
+            .prop_map(|v| (true, v)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #[test]
+        fn any_sequence_of_inputs_gets_answers(inputs in proptest::collection::vec(input(), 1..12), gaps in proptest::collection::vec(0i64..4000, 12)) {
+            let mut chat = Chat::new(bot());
+            for (i, (button, text)) in inputs.iter().enumerate() {
+                chat.now += gaps[i];
+                let reply = if *button { chat.press(text) } else { chat.say(text) };
+                let acted = !reply.is_empty()
+                    || chat.effects.iter().any(|e| !matches!(e, Effect::Reply { .. }));
+                prop_assert!(acted, "no answer to {:?}", text);
+                // The session always points at a node that exists.
+                if let Some(state) = &chat.session.dialog {
+                    prop_assert!(kefu::dialog::engine::is_valid(&bot().dialogs, state));
+                }
+            }
+        }
+    }
 }

@@ -37,6 +37,18 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// `kefu check` of the fixture intents with another dialogs directory.
+fn check_fixture_intents_with(dialogs: &Path) -> Output {
+    kefu()
+        .arg("check")
+        .arg("--intents")
+        .arg(root().join("tests/fixture/intents"))
+        .arg("--dialogs")
+        .arg(dialogs)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn check_reports_every_dialog_problem_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,16 +99,7 @@ type = "teleport"
         "id = \"typo\"\n[[node]]\nid = \"a\"\ntype = \"handoff\"\ncolour = 1\n",
     )
     .unwrap();
-    let output = kefu()
-        .arg("check")
-        .args([
-            "--intents",
-            &root().join("tests/fixture/intents").display().to_string(),
-        ])
-        .arg("--dialogs")
-        .arg(&dialogs)
-        .output()
-        .unwrap();
+    let output = check_fixture_intents_with(&dialogs);
     assert_eq!(output.status.code(), Some(1));
     let out = text(&output);
     let file = dialogs.join("withdrawal.toml").display().to_string();
@@ -137,16 +140,7 @@ fn check_warns_about_unreachable_nodes() {
     let mut text_of = std::fs::read_to_string(dialogs.join("hacked.toml")).unwrap();
     text_of.push_str("\n[[node]]\nid = \"orphan\"\ntype = \"handoff\"\n");
     std::fs::write(dialogs.join("hacked.toml"), text_of).unwrap();
-    let output = kefu()
-        .arg("check")
-        .args([
-            "--intents",
-            &root().join("tests/fixture/intents").display().to_string(),
-        ])
-        .arg("--dialogs")
-        .arg(&dialogs)
-        .output()
-        .unwrap();
+    let output = check_fixture_intents_with(&dialogs);
     let out = text(&output);
     assert_eq!(output.status.code(), Some(0), "{out}");
     assert!(
@@ -220,9 +214,14 @@ struct LiveChat {
 
 impl LiveChat {
     fn start(data: &Path, pack: &[String]) -> LiveChat {
+        LiveChat::start_with(data, pack, &[])
+    }
+
+    fn start_with(data: &Path, pack: &[String], extra: &[&str]) -> LiveChat {
         let mut child = kefu()
             .args(pack)
             .arg("chat")
+            .args(extra)
             .arg("--data")
             .arg(data)
             .stdin(Stdio::piped())
@@ -332,14 +331,7 @@ fn asking_for_a_person_in_the_default_pack_opens_a_queued_ticket() {
     for message in ["转人工", "talk to a human"] {
         let data = tempfile::tempdir().unwrap();
         let mut chat = LiveChat::start(data.path(), &[]);
-        let mut reply = chat.say(message);
-        // A dialog may first ask what it is about (optionally).
-        for _ in 0..2 {
-            if reply.contains("T-0") {
-                break;
-            }
-            reply = chat.say("/human");
-        }
+        let reply = chat.say(message);
         assert!(reply.contains("T-000001"), "{message}: {reply}");
         chat.kill();
         let tickets = tickets_json(data.path(), &[]);
@@ -373,5 +365,70 @@ fn every_shipped_transcript_passes() {
                 "no transcript {name}"
             );
         }
+    }
+}
+
+#[test]
+fn the_terminal_shows_the_whole_ticket_journey_with_a_desk() {
+    let data = tempfile::tempdir().unwrap();
+    let mut chat = LiveChat::start_with(data.path(), &fixture_args(), &["--desk"]);
+    let reply = chat.say("/human");
+    assert!(
+        reply.contains("T-000001") && reply.contains("[agents] 🆕 T-000001"),
+        "{reply}"
+    );
+    let reply = chat.say("!take 1");
+    assert!(
+        reply.contains("operator from our support team has taken your ticket T-000001"),
+        "{reply}"
+    );
+    let reply = chat.say("is anyone there?");
+    assert!(
+        reply.starts_with("[agents] 💬 T-000001"),
+        "relayed, no bot answer: {reply}"
+    );
+    let reply = chat.say("!reply 1 Hello, I'm looking at it now.");
+    assert!(
+        reply.contains("💬 operator (support, T-000001):\nHello"),
+        "{reply}"
+    );
+    let reply = chat.say("!resolve 1");
+    assert!(
+        reply.contains("How did we do?") && reply.contains("5. ⭐⭐⭐⭐⭐"),
+        "{reply}"
+    );
+    assert!(chat.say("5").contains("Thank you for the rating"));
+    chat.kill();
+    let tickets = tickets_json(data.path(), &fixture_args());
+    assert_eq!(tickets[0]["status"], "closed");
+}
+
+#[test]
+fn a_pasted_seed_phrase_is_warned_about_and_never_echoed() {
+    let data = tempfile::tempdir().unwrap();
+    let seed = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+    for (message, warning) in [
+        (format!("support asked for my words: {seed}"), "⚠️"),
+        (format!("{} 是我的助记词", seed.replace(' ', "\n")), "⚠️"),
+    ] {
+        let output = {
+            let mut child = kefu()
+                .args(["chat", "--data"])
+                .arg(data.path())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(message.replace('\n', " ").as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let out = text(&output);
+        assert!(out.contains(warning), "{out}");
+        assert!(!out.contains("sausage"), "echoed: {out}");
     }
 }

@@ -76,6 +76,7 @@ fn no_pasted_secret_is_stored_or_shown() {
             bot: &bot,
             store: &store,
             sla: Sla::default(),
+            desk: Default::default(),
         };
         for (chat, (messages, secret)) in cases.iter().enumerate() {
             for message in messages {

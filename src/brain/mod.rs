@@ -130,6 +130,10 @@ pub enum Effect {
     ShowTickets,
     /// Close the user's open tickets (`/close`).
     CloseTickets,
+    /// The user's message held a secret: delete it from the chat where the
+    /// adapter can (in Telegram, the bot may delete messages in private
+    /// chats).
+    DeleteInput,
 }
 
 impl Effect {
@@ -299,6 +303,7 @@ impl Turn<'_> {
             return self.clean_text(message);
         }
         remember(&mut self.session, true, &redaction.text);
+        self.effects.push(Effect::DeleteInput);
         self.say(guard::warning(&redaction.kinds(), self.lang()));
         // What is left once the secrets are gone may still be a question.
         let rest: String = message
@@ -560,8 +565,17 @@ impl Turn<'_> {
             self.effects.extend(effects);
             return self.flow(flow);
         }
-        // Not an answer: did the user change the subject?
-        if let Verdict::Matched(intent) = self.bot.intents.classify(text).verdict {
+        // Not an answer: did the user change the subject? (A bare number
+        // or a symbol says nothing about a subject.)
+        let has_words = crate::text::normalize(text)
+            .chars()
+            .any(char::is_alphabetic);
+        let verdict = if has_words {
+            self.bot.intents.classify(text).verdict
+        } else {
+            Verdict::NoMatch
+        };
+        if let Verdict::Matched(intent) = verdict {
             let candidate = self.bot.intents.intent(intent);
             let same = state.intent.as_deref() == Some(candidate.id.as_str())
                 || candidate.dialog.as_deref() == Some(state.dialog.as_str());

@@ -89,6 +89,10 @@ pub enum Command {
         /// Where conversations and tickets are kept.
         #[arg(long, env = "KEFU_DATA", default_value = "data")]
         data: PathBuf,
+        /// Also play the agents' side: show what agents see, and run agent
+        /// commands typed after `!` (`!queue`, `!take 1`, `!reply 1 …`, `!resolve 1`).
+        #[arg(long)]
+        desk: bool,
     },
     /// Validate every intent and dialog file; report all problems.
     Check {
@@ -196,17 +200,28 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Chat { data } => {
+        Command::Chat { data, desk } => {
             let config = cli.config()?;
-            let Some(loaded) = load_bot_or_report(cli, &config)? else {
+            // Opening the database and compiling the pack are independent:
+            // do both at once, so start-up costs the longer, not the sum.
+            let (loaded, store) = std::thread::scope(|scope| {
+                let store = scope.spawn(|| crate::store::SledStore::open(data));
+                let loaded = load_bot_or_report(cli, &config);
+                (loaded, store.join())
+            });
+            let store = store.map_err(|_| anyhow::anyhow!("opening the store panicked"))??;
+            let Some(loaded) = loaded? else {
                 return Ok(1);
             };
-            let store = crate::store::SledStore::open(data)?;
-            let app = crate::app::App {
-                bot: &loaded.bot,
-                store: &store,
-                sla: config.sla,
-            };
+            let mut app = crate::app::App::new(&loaded.bot, &store, &config);
+            if *desk {
+                app.desk.group = Some(crate::console::CONSOLE_DESK);
+                app.desk.agents.push(crate::config::Agent {
+                    id: crate::console::CONSOLE_AGENT,
+                    name: "operator".into(),
+                    role: crate::config::Role::Supervisor,
+                });
+            }
             let stdin = std::io::stdin();
             let interactive = std::io::IsTerminal::is_terminal(&stdin);
             let clock = || {

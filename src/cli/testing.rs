@@ -55,6 +55,7 @@ pub fn run(bot: &Bot, paths: &[PathBuf]) -> anyhow::Result<u8> {
         bot,
         store: &store,
         sla: Sla::default(),
+        desk: Default::default(),
     };
     let (mut conversations, mut failed) = (0, 0);
     let mut next_chat = 1;

@@ -9,6 +9,12 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::text::{is_han, normalize, Segmenter, Token, TokenKind};
 
+/// Hash maps keyed by words: foldhash with a fixed seed is several times
+/// faster than std's SipHash on short keys, and these tables are looked up
+/// for every word of every message. Nothing here needs SipHash's resistance
+/// to crafted collisions: the keys are the pack's own vocabulary.
+type WordMap<V> = HashMap<String, V, foldhash::fast::FixedState>;
+
 /// What a phrase found in a message stands for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PhraseTarget {
@@ -64,39 +70,57 @@ struct PhraseIndex {
     han: Option<AhoCorasick>,
     han_ids: Vec<u32>,
     /// First stem → (all stems, phrase id), longest first.
-    latin: HashMap<String, Vec<(Vec<String>, u32)>>,
+    latin: WordMap<Vec<(Vec<String>, u32)>>,
 }
 
 /// Typo correction over the pack's own Latin words: a symmetric-delete index
 /// (every word and its one-character deletions) finds candidates in constant
 /// time, and strsim's Damerau–Levenshtein distance decides. Distance 1 is
 /// always found; for words of eight letters or more, some distance-2 typos
-/// (an insertion plus another edit) are found as well.
+/// (an insertion plus another edit) are found as well. It also keeps each
+/// known word's stem, so known words are never stemmed again.
 struct Speller {
     words: Vec<String>,
+    stems: Vec<String>,
     frequency: Vec<u32>,
-    known: HashMap<String, u32>,
-    deletes: HashMap<String, Vec<u32>>,
+    known: WordMap<u32>,
+    deletes: WordMap<Vec<u32>>,
 }
 
 /// Words shorter than this are never corrected: "eth" and "btc" are one edit
 /// away from too many other words.
 const MIN_CORRECTABLE_CHARS: usize = 4;
 
+/// What the speller makes of a word.
+enum Spelling {
+    /// A word of the pack (its id).
+    Known(u32),
+    /// An unknown word close to a known one.
+    Corrected(Correction, u32),
+    /// Neither.
+    Unknown,
+}
+
 impl Speller {
-    fn new(word_counts: HashMap<String, u32>) -> Self {
+    fn new(word_counts: HashMap<String, u32>, stemmer: &Stemmer) -> Self {
         let mut words: Vec<(String, u32)> = word_counts.into_iter().collect();
         words.sort();
         let mut speller = Speller {
             words: Vec::with_capacity(words.len()),
+            stems: Vec::with_capacity(words.len()),
             frequency: Vec::with_capacity(words.len()),
-            known: HashMap::with_capacity(words.len()),
-            deletes: HashMap::new(),
+            known: WordMap::with_capacity_and_hasher(words.len(), Default::default()),
+            deletes: WordMap::default(),
         };
+        let mut buffer = String::new();
         for (id, (word, count)) in words.into_iter().enumerate() {
             let id = id as u32;
             if word.chars().count() >= MIN_CORRECTABLE_CHARS - 1 {
-                for variant in std::iter::once(word.clone()).chain(deletions(&word)) {
+                let mut variants = vec![word.clone()];
+                for_each_deletion(&word, &mut buffer, |variant| {
+                    variants.push(variant.to_string())
+                });
+                for variant in variants {
                     let entry = speller.deletes.entry(variant).or_default();
                     if entry.last() != Some(&id) {
                         entry.push(id);
@@ -104,74 +128,82 @@ impl Speller {
                 }
             }
             speller.known.insert(word.clone(), id);
+            speller.stems.push(stemmer.stem(&word).into_owned());
             speller.words.push(word);
             speller.frequency.push(count);
         }
         speller
     }
 
-    fn correct(&self, word: &str) -> Option<Correction> {
+    /// Looks a word up and, if it is unknown and `correct` is set, corrects it.
+    fn spell(&self, word: &str, correct: bool) -> Spelling {
+        if let Some(&id) = self.known.get(word) {
+            return Spelling::Known(id);
+        }
+        if !correct {
+            return Spelling::Unknown;
+        }
+        match self.correct_unknown(word) {
+            Some((distance, id)) => Spelling::Corrected(
+                Correction {
+                    from: word.to_string(),
+                    to: self.words[id as usize].clone(),
+                    distance,
+                },
+                id,
+            ),
+            None => Spelling::Unknown,
+        }
+    }
+
+    /// The closest known word to a word that is not one: (distance, id).
+    fn correct_unknown(&self, word: &str) -> Option<(usize, u32)> {
         let length = word.chars().count();
-        if length < MIN_CORRECTABLE_CHARS
-            || self.known.contains_key(word)
-            || !word.chars().all(|c| c.is_alphabetic())
-        {
+        if length < MIN_CORRECTABLE_CHARS || !word.chars().all(|c| c.is_alphabetic()) {
             return None;
         }
         let max_distance = if length >= 8 { 2 } else { 1 };
         let mut best: Option<(usize, std::cmp::Reverse<u32>, u32)> = None;
-        let first: Vec<String> = deletions(word).collect();
-        self.best_candidate(
-            word,
-            std::iter::once(word).chain(first.iter().map(String::as_str)),
-            max_distance,
-            &mut best,
-        );
+        self.probe(word, word, max_distance, &mut best);
+        let mut first = String::with_capacity(word.len());
+        for_each_deletion(word, &mut first, |probe| {
+            self.probe(word, probe, max_distance, &mut best)
+        });
         // Second-level deletions only when nothing at distance 1 was found
         // (a distance-2 word can never beat it), and only for words short
         // enough that their n²/2 variants stay cheap.
         if max_distance == 2 && best.is_none() && length <= MAX_DISTANCE_TWO_CHARS {
-            let second: Vec<String> = first
-                .iter()
-                .flat_map(|variant| deletions(variant))
-                .collect();
-            self.best_candidate(
-                word,
-                second.iter().map(String::as_str),
-                max_distance,
-                &mut best,
-            );
+            let mut second = String::with_capacity(word.len());
+            for_each_deletion(word, &mut first, |variant| {
+                for_each_deletion(variant, &mut second, |probe| {
+                    self.probe(word, probe, max_distance, &mut best)
+                })
+            });
         }
-        best.map(|(distance, _, id)| Correction {
-            from: word.to_string(),
-            to: self.words[id as usize].clone(),
-            distance,
-        })
+        best.map(|(distance, _, id)| (distance, id))
     }
 
-    /// Updates `best` with the closest known word reached through `probes`:
+    /// Updates `best` with the closest known word reached through `probe`:
     /// smallest distance, then most frequent, then first.
-    fn best_candidate<'p>(
+    fn probe(
         &self,
         word: &str,
-        probes: impl Iterator<Item = &'p str>,
+        probe: &str,
         max_distance: usize,
         best: &mut Option<(usize, std::cmp::Reverse<u32>, u32)>,
     ) {
-        for probe in probes {
-            let Some(candidates) = self.deletes.get(probe) else {
+        let Some(candidates) = self.deletes.get(probe) else {
+            return;
+        };
+        for &id in candidates {
+            let candidate = &self.words[id as usize];
+            let distance = strsim::damerau_levenshtein(word, candidate);
+            if distance == 0 || distance > max_distance {
                 continue;
-            };
-            for &id in candidates {
-                let candidate = &self.words[id as usize];
-                let distance = strsim::damerau_levenshtein(word, candidate);
-                if distance == 0 || distance > max_distance {
-                    continue;
-                }
-                let key = (distance, std::cmp::Reverse(self.frequency[id as usize]), id);
-                if best.is_none_or(|b| key < b) {
-                    *best = Some(key);
-                }
+            }
+            let key = (distance, std::cmp::Reverse(self.frequency[id as usize]), id);
+            if best.is_none_or(|b| key < b) {
+                *best = Some(key);
             }
         }
     }
@@ -180,16 +212,15 @@ impl Speller {
 /// Words longer than this are corrected at distance 1 only.
 const MAX_DISTANCE_TWO_CHARS: usize = 20;
 
-/// All strings made by removing one character.
-fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
-    let indices: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
-    indices.into_iter().map(move |i| {
-        let mut out = String::with_capacity(word.len());
-        out.push_str(&word[..i]);
-        let next = word[i..].chars().next().map_or(0, char::len_utf8);
-        out.push_str(&word[i + next..]);
-        out
-    })
+/// Calls `f` with every string made by removing one character, built in
+/// `buffer` (no allocation per variant).
+fn for_each_deletion(word: &str, buffer: &mut String, mut f: impl FnMut(&str)) {
+    for (i, ch) in word.char_indices() {
+        buffer.clear();
+        buffer.push_str(&word[..i]);
+        buffer.push_str(&word[i + ch.len_utf8()..]);
+        f(buffer);
+    }
 }
 
 /// Everything needed to analyse a message; built once per pack.
@@ -262,7 +293,7 @@ impl LexiconBuilder {
         let segmenter = Segmenter::new(phrase_texts.iter().map(String::as_str));
         let mut han_patterns = Vec::new();
         let mut han_ids = Vec::new();
-        let mut latin: HashMap<String, Vec<(Vec<String>, u32)>> = HashMap::new();
+        let mut latin: WordMap<Vec<(Vec<String>, u32)>> = WordMap::default();
         for (id, phrase) in self.phrases.iter().enumerate() {
             if phrase.text.chars().any(is_han) {
                 han_patterns.push(phrase.text.clone());
@@ -293,6 +324,7 @@ impl LexiconBuilder {
                 .build(&han_patterns)
                 .ok()
         };
+        let speller = Speller::new(self.word_counts, &stemmer);
         Lexicon {
             segmenter,
             stemmer,
@@ -302,7 +334,7 @@ impl LexiconBuilder {
                 han_ids,
                 latin,
             },
-            speller: Speller::new(self.word_counts),
+            speller,
         }
     }
 }
@@ -338,18 +370,20 @@ impl Lexicon {
                     terms.push("#num".to_string());
                     corrections.push(None);
                 }
-                TokenKind::Word => {
-                    let correction = if correct {
-                        self.speller.correct(&token.text)
-                    } else {
-                        None
-                    };
-                    let word = correction
-                        .as_ref()
-                        .map_or(token.text.as_str(), |c| c.to.as_str());
-                    terms.push(self.stem(word));
-                    corrections.push(correction);
-                }
+                TokenKind::Word => match self.speller.spell(&token.text, correct) {
+                    Spelling::Known(id) => {
+                        terms.push(self.speller.stems[id as usize].clone());
+                        corrections.push(None);
+                    }
+                    Spelling::Corrected(correction, id) => {
+                        terms.push(self.speller.stems[id as usize].clone());
+                        corrections.push(Some(correction));
+                    }
+                    Spelling::Unknown => {
+                        terms.push(self.stem(&token.text));
+                        corrections.push(None);
+                    }
+                },
             }
         }
         let phrases = self.find_phrases(&normalized, &tokens, &terms);

@@ -45,7 +45,20 @@ pub(crate) fn features(
     lexicon: &Lexicon,
     concepts: &[String],
 ) -> Vec<(u64, Origin)> {
-    let mut out = Vec::with_capacity(analysis.terms.len() * 3 + analysis.phrases.len());
+    // Every Latin word of n characters gives 3n - 3 character n-grams (with
+    // its two boundary marks); every Han character at most one pair.
+    let latin_chars: usize = analysis
+        .tokens
+        .iter()
+        .filter(|token| token.kind == TokenKind::Word)
+        .map(|token| token.end - token.start + 2)
+        .sum();
+    let mut out = Vec::with_capacity(
+        analysis.terms.len() * 2
+            + 3 * latin_chars
+            + analysis.normalized.len() / 3
+            + analysis.phrases.len(),
+    );
     for (index, term) in analysis.terms.iter().enumerate() {
         out.push((feature_key(b'u', &[term]), Origin::Token(index)));
         if let Some(next) = analysis.terms.get(index + 1) {
@@ -54,8 +67,10 @@ pub(crate) fn features(
     }
     // Character n-grams of Latin words, within word boundaries: robust to
     // inflection and typos the speller leaves alone ("withdrawl" shares
-    // "<wit", "with", "draw" with "withdrawal").
-    let mut gram = String::with_capacity(24);
+    // "<wit", "with", "draw" with "withdrawal"). Each n-gram is a slice of
+    // the marked word, never a string of its own.
+    let mut marked = String::with_capacity(32);
+    let mut bounds: Vec<usize> = Vec::with_capacity(32);
     for (index, token) in analysis.tokens.iter().enumerate() {
         if token.kind != TokenKind::Word {
             continue;
@@ -63,32 +78,30 @@ pub(crate) fn features(
         let word = analysis.corrections[index]
             .as_ref()
             .map_or(token.text.as_str(), |c| c.to.as_str());
-        let chars: Vec<char> = std::iter::once('<')
-            .chain(word.chars())
-            .chain(std::iter::once('>'))
-            .collect();
+        marked.clear();
+        marked.push('<');
+        marked.push_str(word);
+        marked.push('>');
+        bounds.clear();
+        bounds.extend(marked.char_indices().map(|(at, _)| at));
+        bounds.push(marked.len());
+        let chars = bounds.len() - 1;
         for n in CHAR_GRAM_SIZES {
-            for window in chars.windows(n) {
-                gram.clear();
-                gram.extend(window);
-                out.push((
-                    feature_key(CHAR_GRAM_TAG, &[&gram]),
-                    Origin::CharGram(index),
-                ));
+            for start in 0..(chars + 1).saturating_sub(n) {
+                let gram = &marked[bounds[start]..bounds[start + n]];
+                out.push((feature_key(CHAR_GRAM_TAG, &[gram]), Origin::CharGram(index)));
             }
         }
     }
-    let mut previous: Option<char> = None;
-    let mut pair = String::with_capacity(8);
-    for (offset, ch) in analysis.normalized.chars().enumerate() {
+    let normalized = analysis.normalized.as_str();
+    let mut previous: Option<usize> = None;
+    for (offset, (at, ch)) in normalized.char_indices().enumerate() {
         if is_han(ch) {
             if let Some(first) = previous {
-                pair.clear();
-                pair.push(first);
-                pair.push(ch);
-                out.push((feature_key(b'c', &[&pair]), Origin::HanPair(offset - 1)));
+                let pair = &normalized[first..at + ch.len_utf8()];
+                out.push((feature_key(b'c', &[pair]), Origin::HanPair(offset - 1)));
             }
-            previous = Some(ch);
+            previous = Some(at);
         } else {
             previous = None;
         }

@@ -116,6 +116,12 @@ pub trait Store: Send + Sync {
     /// The tickets of one chat, by number.
     fn chat_tickets(&self, chat: ChatId) -> Result<Vec<Ticket>>;
 
+    /// Remembers how long a ticket waited before an agent took it (the
+    /// last 50 are kept, for users' expected waits).
+    fn record_wait(&self, seconds: i64) -> Result<()>;
+    /// The waits recorded, oldest first.
+    fn recent_waits(&self) -> Result<Vec<i64>>;
+
     /// Records a processed Telegram update id; false if it was seen before.
     fn mark_update(&self, update_id: i64) -> Result<bool>;
     /// Whether an update id was processed.
@@ -135,8 +141,8 @@ pub trait Store: Send + Sync {
     /// Drops an update from the inbox without handling it.
     fn inbox_remove(&self, update_id: i64) -> Result<()>;
 
-    /// Queues messages to send (outside of an update).
-    fn outbox_push(&self, messages: &[Pending]) -> Result<()>;
+    /// Queues messages to send (outside of an update); returns their ids.
+    fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>>;
     /// The outbox in the order the messages were decided.
     fn outbox(&self) -> Result<Vec<(u64, Pending)>>;
     /// A message was delivered: drops it from the outbox (flushed, so a
@@ -191,6 +197,8 @@ fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
+const RECENT_WAITS: &[u8] = b"recent_waits";
+const KEPT_WAITS: usize = 50;
 
 impl SledStore {
     /// Opens (or creates) the database in `dir`.
@@ -353,6 +361,28 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    fn record_wait(&self, seconds: i64) -> Result<()> {
+        self.meta
+            .update_and_fetch(RECENT_WAITS, |old| {
+                let mut waits: Vec<i64> = old
+                    .and_then(|bytes| decode(bytes, "recent waits").ok())
+                    .unwrap_or_default();
+                waits.push(seconds);
+                let excess = waits.len().saturating_sub(KEPT_WAITS);
+                waits.drain(..excess);
+                Some(encode(&waits))
+            })
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn recent_waits(&self) -> Result<Vec<i64>> {
+        match self.meta.get(RECENT_WAITS).map_err(backend)? {
+            Some(bytes) => decode(&bytes, "recent waits"),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn mark_update(&self, update_id: i64) -> Result<bool> {
         let previous = self
             .updates
@@ -435,14 +465,17 @@ impl Store for SledStore {
         self.flush()
     }
 
-    fn outbox_push(&self, messages: &[Pending]) -> Result<()> {
+    fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>> {
         let mut batch = sled::Batch::default();
+        let mut ids = Vec::with_capacity(messages.len());
         for message in messages {
             let id = self.db.generate_id().map_err(backend)?;
             batch.insert(&id.to_be_bytes(), encode(message));
+            ids.push(id);
         }
         self.outbox.apply_batch(batch).map_err(backend)?;
-        self.flush()
+        self.flush()?;
+        Ok(ids)
     }
 
     fn outbox(&self) -> Result<Vec<(u64, Pending)>> {

@@ -143,6 +143,12 @@ impl Store for TurnStore<'_> {
     fn chat_tickets(&self, chat: StoreChat) -> Result<Vec<Ticket>, StoreError> {
         self.inner.chat_tickets(chat)
     }
+    fn record_wait(&self, seconds: i64) -> Result<(), StoreError> {
+        self.inner.record_wait(seconds)
+    }
+    fn recent_waits(&self) -> Result<Vec<i64>, StoreError> {
+        self.inner.recent_waits()
+    }
     fn mark_update(&self, update_id: i64) -> Result<bool, StoreError> {
         self.inner.mark_update(update_id)
     }
@@ -161,7 +167,7 @@ impl Store for TurnStore<'_> {
     fn inbox_remove(&self, update_id: i64) -> Result<(), StoreError> {
         self.inner.inbox_remove(update_id)
     }
-    fn outbox_push(&self, messages: &[Pending]) -> Result<(), StoreError> {
+    fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>, StoreError> {
         self.inner.outbox_push(messages)
     }
     fn outbox(&self) -> Result<Vec<(u64, Pending)>, StoreError> {
@@ -187,8 +193,23 @@ impl Store for TurnStore<'_> {
 }
 
 /// What a turn decided, written and ready to send.
-struct Decided {
-    outbox: Vec<(u64, Pending)>,
+pub(crate) struct Decided {
+    pub outbox: Vec<(u64, Pending)>,
+    /// The user's message held a secret: delete it from the chat.
+    pub delete_input: bool,
+}
+
+/// The outgoing messages of a turn as outbox entries.
+pub(crate) fn pending(messages: Vec<crate::app::Outgoing>) -> Vec<Pending> {
+    messages
+        .into_iter()
+        .map(|m| Pending {
+            chat: m.chat,
+            text: m.text,
+            choices: m.choices,
+            ticket: m.ticket,
+        })
+        .collect()
 }
 
 /// Runs the brain for one user input and records the update atomically.
@@ -209,11 +230,7 @@ async fn turn(
             initial_lang,
             saved: Mutex::new(None),
         };
-        let app = App {
-            bot: &pack,
-            store: &turn_store,
-            sla: shared.config.sla,
-        };
+        let app = App::new(&pack, &turn_store, &shared.config);
         let value;
         let input = match &input {
             OwnedInput::Text(text) => Input::Text(text),
@@ -239,16 +256,8 @@ async fn turn(
                 tracing::info!(ticket = %ticket.label(), "no agents' group configured: the ticket waits in the queue");
             }
         }
-        let pending: Vec<Pending> = handled
-            .messages
-            .into_iter()
-            .map(|m| Pending {
-                chat: m.chat,
-                text: m.text,
-                choices: m.choices,
-                ticket: m.ticket,
-            })
-            .collect();
+        let delete_input = handled.delete_input;
+        let pending = pending(handled.messages);
         let session = turn_store
             .saved
             .into_inner()
@@ -260,6 +269,7 @@ async fn turn(
         })?;
         Ok(ids.map(|ids| Decided {
             outbox: ids.into_iter().zip(pending).collect(),
+            delete_input,
         }))
     })
     .await?
@@ -284,7 +294,7 @@ enum OwnedInput {
 }
 
 /// Records an update that changes no session, with optional replies.
-async fn record_only(
+pub(crate) async fn record_only(
     shared: &Arc<Shared>,
     update_id: i64,
     replies: Vec<Pending>,
@@ -298,12 +308,13 @@ async fn record_only(
         })?;
         Ok(ids.map(|ids| Decided {
             outbox: ids.into_iter().zip(replies).collect(),
+            delete_input: false,
         }))
     })
     .await?
 }
 
-async fn send_all(shared: &Shared, decided: Option<Decided>, received: Instant) {
+pub(crate) async fn send_all(shared: &Shared, decided: Option<Decided>, received: Instant) {
     let Some(decided) = decided else { return };
     let mut first = Some(received);
     for (id, message) in &decided.outbox {
@@ -357,9 +368,7 @@ async fn on_message(
     let chat = message.chat.id.0;
     if !message.chat.is_private() {
         if Some(chat) == shared.config.agents_group {
-            desk::on_group_message(shared, message).await;
-            record_only(shared, update_id, Vec::new()).await?;
-            return Ok(());
+            return desk::on_group_message(shared, job, update_id, message).await;
         }
         if message.chat.is_group() || message.chat.is_supergroup() {
             tracing::info!(
@@ -391,6 +400,11 @@ async fn on_message(
     }
     let user = message.from.as_ref();
     let user_id = user.map_or(chat, |u| u.id.0 as i64);
+    if let Some(text) = message.text() {
+        if shared.config.agent(user_id).is_some() && desk::is_desk_command(text) {
+            return desk::agent_command(shared, job, update_id, chat, user_id, text).await;
+        }
+    }
     let code = user.and_then(|u| u.language_code.as_deref());
     bump(&shared.metrics.updates);
     match shared.flood.check(user_id, Instant::now()) {
@@ -442,6 +456,18 @@ async fn on_message(
         lang_from_code(code),
     )
     .await?;
+    if decided.as_ref().is_some_and(|d| d.delete_input) {
+        // The message held a secret: take it out of the chat history.
+        if let Err(e) = shared
+            .sender
+            .bot()
+            .delete_message(message.chat.id, message.id)
+            .send()
+            .await
+        {
+            tracing::warn!(chat, error = %e, "a message with a secret could not be deleted");
+        }
+    }
     send_all(shared, decided, job.received).await;
     Ok(())
 }
@@ -481,7 +507,7 @@ async fn on_callback(
     let chat = message.chat().id.0;
     if !message.chat().is_private() {
         if Some(chat) == shared.config.agents_group {
-            desk::on_group_button(shared, query, data).await;
+            return desk::on_group_button(shared, job, update_id, chat, query, data).await;
         }
         record_only(shared, update_id, Vec::new()).await?;
         return Ok(());

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use super::Shared;
 use crate::admin::bump;
 use crate::pack::{self, LoadError};
-use crate::store::{Pending, Store};
+use crate::store::Pending;
 
 type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
@@ -112,17 +112,6 @@ async fn reload(shared: &Arc<Shared>) {
             choices: Vec::new(),
             ticket: None,
         };
-        let store = shared.store.clone();
-        let queued = message.clone();
-        let pushed = tokio::task::spawn_blocking(move || {
-            store.outbox_push(std::slice::from_ref(&queued))?;
-            store.outbox()
-        })
-        .await;
-        if let Ok(Ok(outbox)) = pushed {
-            if let Some((id, _)) = outbox.iter().rev().find(|(_, m)| *m == message) {
-                shared.sender.deliver(*id, &message, None).await;
-            }
-        }
+        super::desk::push_and_send(shared, vec![message]).await;
     }
 }

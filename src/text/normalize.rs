@@ -1,6 +1,8 @@
 //! Normalisation: one canonical spelling for everything users type.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Matching cost must stay bounded for any input: a message is cut to this many
 /// characters before anything else happens. Real support questions are far
@@ -71,16 +73,16 @@ pub fn normalize(input: &str) -> String {
         .char_indices()
         .nth(MAX_MESSAGE_CHARS)
         .map_or(input.len(), |(index, _)| index);
-    let folded: String = input[..cut_end].nfkc().collect::<String>().to_lowercase();
-    let simplified = fast2s::convert(&folded);
-
+    let simplified = fold(&input[..cut_end]);
     let mut out = String::with_capacity(simplified.len());
     let mut previous: Option<char> = None;
     for ch in simplified.chars() {
         if is_invisible(ch) {
             continue;
         }
-        let mapped = if ch.is_alphanumeric() || is_han(ch) {
+        // Cheap tests first: is_han is a range check, is_alphanumeric a
+        // table search for anything beyond ASCII.
+        let mapped = if is_han(ch) || ch.is_alphanumeric() {
             ch
         } else if ch == '\'' || ch == '\u{2019}' {
             // "don't" and "don’t" → "dont": an apostrophe never splits a word.
@@ -94,7 +96,7 @@ pub fn normalize(input: &str) -> String {
         if mapped == ' ' && (previous.is_none() || previous == Some(' ')) {
             continue;
         }
-        if !mapped.is_alphanumeric() && previous == Some(mapped) {
+        if previous == Some(mapped) && !mapped.is_alphanumeric() {
             continue;
         }
         out.push(mapped);
@@ -104,6 +106,86 @@ pub fn normalize(input: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// NFKC, lower case, Traditional → Simplified: the same as
+/// `fast2s::convert(&text.nfkc().collect::<String>().to_lowercase())`, but
+/// each step borrows when it would change nothing. Most messages are plain
+/// ASCII, or Chinese that is NFKC already but for full-width punctuation.
+fn fold(text: &str) -> Cow<'_, str> {
+    let folded = lowercase(nfkc(text));
+    // fast2s only ever rewrites three-byte characters.
+    if folded.chars().any(|c| c.len_utf8() == 3) {
+        Cow::Owned(fast2s::convert(&folded))
+    } else {
+        folded
+    }
+}
+
+/// Unicode NFKC. Full-width ASCII forms (U+FF01–FF5E: `，？！：`) and the
+/// ideographic space, common in Chinese messages, decompose to one ASCII
+/// character each; replacing them first changes nothing in the result (NFKC
+/// starts by decomposing them anyway), and what is left usually passes the
+/// quick check, which skips the full normalisation.
+fn nfkc(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let width_folded: Cow<str> = if text.chars().any(is_full_width) {
+        Cow::Owned(text.chars().map(fold_full_width).collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    // ASCII and the common CJK ideographs and marks are NFKC whatever
+    // surrounds them (starters with no decomposition that never compose),
+    // and the library's quick check is a table search per character.
+    let plainly_normal = |ch: char| {
+        ch.is_ascii()
+            || matches!(ch, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{3001}' | '\u{3002}')
+    };
+    if width_folded.chars().all(plainly_normal)
+        || is_nfkc_quick(width_folded.chars()) == IsNormalized::Yes
+    {
+        width_folded
+    } else {
+        Cow::Owned(width_folded.nfkc().collect())
+    }
+}
+
+fn is_full_width(ch: char) -> bool {
+    matches!(ch, '\u{FF01}'..='\u{FF5E}' | '\u{3000}')
+}
+
+/// The NFKC decomposition of a full-width form or the ideographic space.
+fn fold_full_width(ch: char) -> char {
+    match ch {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFF01 + 0x21).unwrap_or(ch),
+        '\u{3000}' => ' ',
+        _ => ch,
+    }
+}
+
+/// Lower case, as `str::to_lowercase`, borrowing when no character changes.
+fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    let unchanged = |ch: char| {
+        if ch.is_ascii() {
+            !ch.is_ascii_uppercase()
+        } else if is_han(ch) {
+            true
+        } else {
+            let mut lower = ch.to_lowercase();
+            lower.next() == Some(ch) && lower.next().is_none()
+        }
+    };
+    if text.chars().all(unchanged) {
+        return text;
+    }
+    if text.is_ascii() {
+        let mut owned = text.into_owned();
+        owned.make_ascii_lowercase();
+        return Cow::Owned(owned);
+    }
+    Cow::Owned(text.to_lowercase())
 }
 
 #[cfg(test)]
@@ -168,5 +250,38 @@ mod tests {
         assert!(is_han('提'));
         assert!(!is_han('a'));
         assert!(!is_han('。'));
+    }
+
+    fn reference_fold(text: &str) -> String {
+        fast2s::convert(&text.nfkc().collect::<String>().to_lowercase())
+    }
+
+    #[test]
+    fn fold_borrows_yet_equals_nfkc_lowercase_simplified() {
+        let texts = [
+            "",
+            "plain ascii",
+            "MiXeD Case 123",
+            "我的ＵＳＤＴ提幣，還沒到賬？！",
+            "帳號被凍結了　怎麼辦",
+            "Ａ\u{301} e\u{301} ﬁ ① ㎏ ＡＢＣ",
+            "ΣΑΣ ΟΔΟΣ",
+            "İstanbul ǅ",
+            "\u{F900}\u{2F800} 兀",
+            "カタカナ ｶﾀｶﾅ",
+            "😀 ❤️ 👍🏻",
+            "مرحبا",
+            "\u{301}leading mark",
+        ];
+        for text in texts {
+            assert_eq!(fold(text), reference_fold(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fold_matches_reference(text in "[a-zA-Z0-9 ,.!?，？！：（）、。　ＡＺａｚ０９提幣帳號還没到账冻結ΣσςİǅﬁÅ\u{301}\u{308}\u{3099}ｶﾞ①㎏\u{F900}😀]{0,24}") {
+            proptest::prop_assert_eq!(fold(&text).into_owned(), reference_fold(&text));
+        }
     }
 }

@@ -311,6 +311,75 @@ pub fn status_text(tickets: &[(Ticket, Option<usize>)], lang: Lang, now: i64) ->
     out
 }
 
+/// The user's ticket was taken by an agent.
+pub fn taken_text(ticket: &Ticket, agent: &str) -> String {
+    match ticket.lang {
+        Lang::Zh => format!(
+            "客服 {agent} 已接手您的工单 {}，会在这里直接回复您。您在这里发送的消息都会转给 {agent}。",
+            ticket.label()
+        ),
+        Lang::En => format!(
+            "{agent} from our support team has taken your ticket {} and will reply right here. Anything you write here now goes to {agent}.",
+            ticket.label()
+        ),
+    }
+}
+
+/// An agent's reply, relayed by the bot.
+pub fn agent_says(ticket: &Ticket, agent: &str, text: &str) -> String {
+    match ticket.lang {
+        Lang::Zh => format!("💬 客服 {agent}（{}）：\n{text}", ticket.label()),
+        Lang::En => format!("💬 {agent} (support, {}):\n{text}", ticket.label()),
+    }
+}
+
+/// The ticket was resolved: the user is asked for a rating.
+pub fn resolved_text(ticket: &Ticket) -> String {
+    match ticket.lang {
+        Lang::Zh => format!(
+            "您的工单 {} 已处理完毕。请为本次服务打分（1 = 很差，5 = 很好）。如果问题还没解决，直接告诉我或输入 /human。",
+            ticket.label()
+        ),
+        Lang::En => format!(
+            "Your ticket {} has been resolved. How did we do? Rate us from 1 (poor) to 5 (great). If it isn't solved, just tell me or type /human.",
+            ticket.label()
+        ),
+    }
+}
+
+/// The buttons under [`resolved_text`]: values `rate:<number>:<stars>`.
+pub fn rating_choices(ticket: &Ticket) -> Vec<crate::brain::Choice> {
+    (1..=5)
+        .map(|stars| {
+            crate::brain::Choice::new(
+                "⭐".repeat(stars),
+                format!("rate:{}:{stars}", ticket.number),
+            )
+        })
+        .collect()
+}
+
+pub fn rating_thanks(lang: Lang) -> &'static str {
+    lang.pick(
+        "感谢您的评价！还有问题随时找我。",
+        "Thank you for the rating! I'm here if anything else comes up.",
+    )
+}
+
+/// A handoff while a ticket is already open: it goes into that ticket.
+pub fn added_to_open(ticket: &Ticket) -> String {
+    match ticket.lang {
+        Lang::Zh => format!(
+            "您已有进行中的工单 {}，我已把这次的信息补充进去，不会重复排队。输入 /status 查看进度。",
+            ticket.label()
+        ),
+        Lang::En => format!(
+            "You already have ticket {} open, so I've added this to it rather than queueing you again. Type /status to see where it stands.",
+            ticket.label()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
