@@ -316,6 +316,26 @@ impl FakeApi {
         )
     }
 
+    /// Someone in a group replies to a message the bot sent there.
+    pub fn send_group_reply(&self, group: i64, user: i64, to: i64, text: &str) -> i64 {
+        let (message_id, replied) = {
+            let mut inner = self.state.inner.lock().unwrap();
+            inner.next_message += 1;
+            (inner.next_message, inner.sent[&to].clone())
+        };
+        self.push(
+            "message",
+            json!({
+                "message_id": message_id,
+                "date": now_secs(),
+                "chat": chat_json(group),
+                "from": user_json(user, "en"),
+                "text": text,
+                "reply_to_message": replied,
+            }),
+        )
+    }
+
     /// A user presses a button of a message the bot sent.
     pub fn press(&self, user: i64, message_id: i64, data: &str) -> i64 {
         let message = self.state.inner.lock().unwrap().sent[&message_id].clone();
