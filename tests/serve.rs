@@ -483,13 +483,17 @@ fn agents_take_and_answer_tickets_from_their_group() {
     let (user, group) = (1001, -100500);
     api.send_text(user, "en", "/human");
     api.wait_until("the ticket card", WAIT, |api| {
-        api.sent_to(group).iter().any(|(_, m)| m["reply_markup"].is_object())
+        api.sent_to(group)
+            .iter()
+            .any(|(_, m)| m["reply_markup"].is_object())
     });
     let (card, data) = api
         .sent_to(group)
         .into_iter()
         .find_map(|(id, m)| {
-            let data = m["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()?.to_string();
+            let data = m["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                .as_str()?
+                .to_string();
             data.starts_with("take:").then_some((id, data))
         })
         .expect("a card with a take button");
@@ -497,15 +501,22 @@ fn agents_take_and_answer_tickets_from_their_group() {
 
     // Someone not on the list is refused.
     api.send_group_text(group, 77, "/take 1");
-    api.wait_until("the refusal", WAIT, |api| said(api, group, "only the support team"));
+    api.wait_until("the refusal", WAIT, |api| {
+        said(api, group, "only the support team")
+    });
 
     api.press(42, card, &data);
     api.wait_until("the user told", WAIT, |api| said(api, user, "Alice"));
 
     // An agent's reply to the card reaches the user.
     api.send_group_reply(group, 42, card, "Hello, I am looking at your account now.");
-    api.wait_until("the agent's reply relayed", WAIT, |api| said(api, user, "looking at your account"));
+    api.wait_until("the agent's reply relayed", WAIT, |api| {
+        said(api, user, "looking at your account")
+    });
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
-    assert!(!stderr.contains("looking at your account"), "agent text in the log");
+    assert!(
+        !stderr.contains("looking at your account"),
+        "agent text in the log"
+    );
 }

@@ -135,3 +135,53 @@ fn a_second_process_is_refused_clearly() {
         Ok(_) => panic!("a second open must fail"),
     }
 }
+
+#[test]
+fn an_update_is_recorded_with_its_session_and_outbox_at_once() {
+    use kefu::store::{Pending, UpdateRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let reply = Pending {
+        chat: 5,
+        text: "hi".into(),
+        choices: Vec::new(),
+        ticket: Some(3),
+    };
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .inbox_put(&[(41, b"{}".to_vec()), (42, b"{}".to_vec())])
+            .unwrap();
+        let session = Session {
+            lang: Lang::Zh,
+            ..Session::default()
+        };
+        let record = UpdateRecord {
+            update_id: 41,
+            session: Some((5, &session)),
+            outbox: std::slice::from_ref(&reply),
+        };
+        let ids = store.record_update(&record).unwrap().unwrap();
+        assert_eq!(ids.len(), 1);
+        assert!(
+            store.record_update(&record).unwrap().is_none(),
+            "seen before"
+        );
+        store.link_message(-100, 77, 3).unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(store.update_seen(41).unwrap());
+    assert_eq!(store.session(5).unwrap().unwrap().lang, Lang::Zh);
+    let inbox: Vec<i64> = store
+        .inbox()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(inbox, vec![42], "the handled update left the inbox");
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].1, reply);
+    store.outbox_sent(outbox[0].0).unwrap();
+    assert!(store.outbox().unwrap().is_empty());
+    assert_eq!(store.message_ticket(-100, 77).unwrap(), Some(3));
+}

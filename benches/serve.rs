@@ -1,0 +1,209 @@
+//! Load bench for `kefu serve`: 50 concurrent users through the fake Bot
+//! API server (tests/support/fake_api.rs) on loopback, next to a minimal
+//! teloxide echo bot under the same load. Prints messages/s, p50/p99
+//! reply latency (an update queued → its first reply received by the
+//! server) and the bot process's peak RSS.
+//!
+//! Both bots run with Telegram's rate limits off (`kefu serve
+//! --no-throttle`; the echo bot has no throttle): with them on, 1 message
+//! a second per chat would be all either could do.
+//!
+//! `cargo bench --bench serve` (KEFU_BENCH_USERS, KEFU_BENCH_ROUNDS to
+//! change the load). The bench re-runs itself with KEFU_BENCH_ECHO=1 to be
+//! the echo bot, so both bots are separate processes measured alike.
+
+#[path = "../tests/support/fake_api.rs"]
+mod fake_api;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_api::{FakeApi, TOKEN};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    if std::env::var_os("KEFU_BENCH_ECHO").is_some() {
+        return echo_bot();
+    }
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let users = env_number("KEFU_BENCH_USERS", 50);
+    let rounds = env_number("KEFU_BENCH_ROUNDS", 20);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("{users} concurrent users, {rounds} messages each, rate limits off, fake Bot API on loopback");
+    println!(
+        "{:<6} {:>10} {:>9} {:>9} {:>9}",
+        "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB"
+    );
+    let echo = runtime.block_on(measure("echo", users, rounds));
+    let kefu = runtime.block_on(measure("kefu", users, rounds));
+    for (name, r) in [("echo", &echo), ("kefu", &kefu)] {
+        println!(
+            "{name:<6} {:>10.0} {:>9.1} {:>9.1} {:>9.1}",
+            r.throughput, r.p50_ms, r.p99_ms, r.rss_mb
+        );
+    }
+    println!(
+        "kefu/echo: throughput {:.2}x (target >= 0.8), p99 {:.2}x (target <= 2), RSS {:.0} MB (target <= 100)",
+        kefu.throughput / echo.throughput,
+        kefu.p99_ms / echo.p99_ms,
+        kefu.rss_mb
+    );
+}
+
+/// A minimal teloxide echo bot (the yardstick).
+fn echo_bot() {
+    use teloxide::prelude::*;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let bot = Bot::from_env();
+        let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
+            bot.send_message(msg.chat.id, msg.text().unwrap_or("?"))
+                .await?;
+            respond(())
+        });
+        Dispatcher::builder(bot, handler).build().dispatch().await;
+    });
+}
+
+struct Results {
+    throughput: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    rss_mb: f64,
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path) -> Child {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut command = if bot == "echo" {
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.env("KEFU_BENCH_ECHO", "1");
+        c
+    } else {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kefu"));
+        c.arg("--intents")
+            .arg(format!("{root}/intents"))
+            .arg("--dialogs")
+            .arg(format!("{root}/dialogs"))
+            .arg("--config")
+            .arg(data.join("none.toml"))
+            .arg("serve")
+            .arg("--no-throttle")
+            .arg("--data")
+            .arg(data.join("data"));
+        c
+    };
+    std::fs::write(data.join("none.toml"), "[limits]\nflood_messages = 1000\n").unwrap();
+    command
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", &api.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("KEFU_ADMIN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// What each user says, in a loop: `/start` resets the conversation, so
+/// every round gets the same answers.
+const SCRIPT: [&str; 2] = ["/start", "how long does a withdrawal take"];
+
+async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
+    let api = Arc::new(FakeApi::start_async().await);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn(bot, &api, dir.path());
+    // Ready once it polls.
+    let start = Instant::now();
+    while api.calls_to("getUpdates").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{bot} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // How many replies each line gets (the echo bot: one).
+    let mut replies = vec![1usize; SCRIPT.len()];
+    if bot == "kefu" {
+        let chat = 1;
+        let mut seen = api.watch_chat(chat);
+        for (i, line) in SCRIPT.iter().enumerate() {
+            api.send_text(chat, "en", line);
+            let mut count = 0;
+            while let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_millis(700), seen.recv()).await
+            {
+                count += 1;
+            }
+            replies[i] = count.max(1);
+        }
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for user in 0..users as i64 {
+        let api = api.clone();
+        let replies = replies.clone();
+        tasks.push(tokio::spawn(async move {
+            let chat = 10_000 + user;
+            let mut seen = api.watch_chat(chat);
+            let mut latencies = Vec::with_capacity(rounds);
+            for round in 0..rounds {
+                let line = round % SCRIPT.len();
+                let sent = Instant::now();
+                api.send_text(chat, "en", SCRIPT[line]);
+                for reply in 0..replies[line] {
+                    let at = tokio::time::timeout(Duration::from_secs(30), seen.recv())
+                        .await
+                        .expect("a reply within 30 s")
+                        .expect("watcher open");
+                    if reply == 0 {
+                        latencies.push(at - sent);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    let rss_mb = peak_rss_mb(child.id());
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    Results {
+        throughput: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        rss_mb,
+    }
+}
