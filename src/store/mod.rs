@@ -175,6 +175,59 @@ pub struct SledStore {
     outbox: sled::Tree,
     /// (chat, message id) → ticket number.
     messages: sled::Tree,
+    flusher: GroupFlush,
+}
+
+/// Group commit: concurrent `flush` calls share one fsync. A caller's
+/// writes are durable once a flush that *started after* its call has
+/// finished; callers that arrive while a flush runs wait for the next one,
+/// which one of them runs for all.
+#[derive(Default)]
+struct GroupFlush {
+    state: std::sync::Mutex<FlushState>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// Tickets handed out to callers.
+    requested: u64,
+    /// Every ticket up to this one is durable.
+    completed: u64,
+    running: bool,
+}
+
+impl GroupFlush {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlushState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn flush(&self, db: &sled::Db) -> Result<()> {
+        let mut state = self.lock();
+        state.requested += 1;
+        let mine = state.requested;
+        loop {
+            if state.completed >= mine {
+                return Ok(());
+            }
+            if state.running {
+                state = self.done.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // Everyone who asked so far wrote before this flush starts.
+            let covers = state.requested;
+            state.running = true;
+            drop(state);
+            let result = db.flush().map_err(backend);
+            state = self.lock();
+            state.running = false;
+            if result.is_ok() {
+                state.completed = state.completed.max(covers);
+            }
+            self.done.notify_all();
+            result?;
+        }
+    }
 }
 
 fn backend(error: impl std::fmt::Display) -> StoreError {
@@ -196,6 +249,10 @@ fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
     key
 }
 
+/// sled's page cache (its default is 1 GiB): sessions and open tickets are
+/// small, and the bot should stay well under 100 MB.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 const NEXT_TICKET: &[u8] = b"next_ticket";
 const RECENT_WAITS: &[u8] = b"recent_waits";
 const KEPT_WAITS: usize = 50;
@@ -206,6 +263,7 @@ impl SledStore {
         std::fs::create_dir_all(dir).map_err(backend)?;
         let db = sled::Config::new()
             .path(dir.join("kefu.sled"))
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(io)
@@ -223,6 +281,7 @@ impl SledStore {
     pub fn temporary() -> Result<SledStore> {
         let db = sled::Config::new()
             .temporary(true)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(backend)?;
         Self::from_db(db)
@@ -241,6 +300,7 @@ impl SledStore {
             outbox: tree("outbox")?,
             messages: tree("messages")?,
             db,
+            flusher: GroupFlush::default(),
         })
     }
 
@@ -512,8 +572,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<()> {
-        self.db.flush().map_err(backend)?;
-        Ok(())
+        self.flusher.flush(&self.db)
     }
 }
 

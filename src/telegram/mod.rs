@@ -95,7 +95,11 @@ pub fn run(options: ServeOptions) -> anyhow::Result<u8> {
         None => None,
     };
     let store = Arc::new(SledStore::open(&options.data)?);
+    // Store work runs on the blocking pool. Bounded: each extra thread
+    // costs a stack and a malloc arena, and the store is the bottleneck
+    // anyway (group commit lets the waiting callers share one fsync).
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(32)
         .enable_all()
         .build()?;
     let code = runtime.block_on(serve(options, token.0, api_url, store.clone()));
