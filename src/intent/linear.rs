@@ -71,11 +71,20 @@ pub const SECONDARY_GROUP_WEIGHT: f32 = 0.8;
 /// Maps feature keys to ids and weighs them by inverse document frequency.
 /// Features come in two groups (0 and 1), L2-normalised separately and then
 /// combined, the second scaled by [`SECONDARY_GROUP_WEIGHT`].
+///
+/// A feature the pack has never seen has no weight, but it still counts in
+/// its group's norm, as a feature with the highest IDF would: a message of
+/// mostly unknown words and one known word is weak evidence for that word's
+/// intent, not the same evidence as the word alone. This leaves training
+/// alone (the examples' features are all known) and makes out-of-scope
+/// messages score lower than in-scope ones that share as many known words.
 #[derive(Debug, Default)]
 pub struct Vectorizer {
     ids: KeyMap<u32>,
     idf: Vec<f32>,
     group: Vec<u8>,
+    /// The IDF of a feature found in no training document.
+    unknown_idf: f32,
 }
 
 impl Vectorizer {
@@ -110,7 +119,12 @@ impl Vectorizer {
             .iter()
             .map(|&df| ((n + 1.0) / (df as f32 + 1.0)).ln() + 1.0)
             .collect();
-        Vectorizer { ids, idf, group }
+        Vectorizer {
+            ids,
+            idf,
+            group,
+            unknown_idf: (n + 1.0).ln() + 1.0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -128,10 +142,19 @@ impl Vectorizer {
         self.ids.get(&key).copied()
     }
 
-    /// Sublinear TF × IDF, L2-normalised per group. Unknown keys are dropped.
+    /// Sublinear TF × IDF, L2-normalised per group. Unknown keys are dropped
+    /// from the vector but each occurrence counts in its group's norm (see
+    /// [`Vectorizer`]).
     pub fn vectorize(&self, keys: impl Iterator<Item = (u64, u8)>) -> SparseVec {
         let mut ids: Vec<u32> = Vec::with_capacity(keys.size_hint().1.unwrap_or(0));
-        ids.extend(keys.filter_map(|(key, _)| self.id(key)));
+        let mut unknown = [0.0f32; 2];
+        ids.extend(keys.filter_map(|(key, group)| {
+            let id = self.id(key);
+            if id.is_none() {
+                unknown[usize::from(group != 0)] += 1.0;
+            }
+            id
+        }));
         ids.sort_unstable();
         let mut vector: SparseVec = Vec::with_capacity(ids.len());
         for id in ids {
@@ -140,7 +163,8 @@ impl Vectorizer {
                 _ => vector.push((id, 1.0)),
             }
         }
-        let mut norms = [0.0f32; 2];
+        let unknown_square = self.unknown_idf * self.unknown_idf;
+        let mut norms = [unknown[0] * unknown_square, unknown[1] * unknown_square];
         for (id, value) in &mut vector {
             *value = (1.0 + value.ln()) * self.idf[*id as usize];
             norms[usize::from(self.group[*id as usize] != 0)] += *value * *value;
