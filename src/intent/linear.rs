@@ -13,7 +13,8 @@
 //! pushed up and the best wrong one pushed down, just enough to separate them
 //! by a margin. It is deterministic (a fixed shuffle), needs a handful of
 //! passes, and touches only two classes per example, so it scales to packs
-//! with thousands of intents.
+//! with thousands of intents. The weights kept are the average over the
+//! second half of the passes (tail averaging).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
@@ -254,7 +255,8 @@ pub struct Sample {
 }
 
 /// A weight during training: current value and the running sum used for
-/// averaging (Daumé's trick: average = value − sum / steps).
+/// averaging (Daumé's trick: average = value − sum / steps, the steps counted
+/// from where averaging starts).
 #[derive(Clone, Copy)]
 struct Slot {
     class: u32,
@@ -322,7 +324,16 @@ impl LinearModel {
         let mut touched: Vec<u32> = Vec::new();
         let mut step = 1.0f32;
         if classes >= 2 {
-            for _ in 0..settings.epochs {
+            for epoch in 0..settings.epochs {
+                if epoch > 0 && epoch == settings.epochs / 2 {
+                    // Tail averaging: the model is the average of the second
+                    // half of training only; the first half's weights, far
+                    // from converged, would only blur it.
+                    for slot in rows.iter_mut().flatten() {
+                        slot.sum = 0.0;
+                    }
+                    step = 1.0;
+                }
                 // Fisher–Yates with a fixed seed: the same model every load.
                 for i in (1..order.len()).rev() {
                     let j = (random.next() % (i as u64 + 1)) as usize;
