@@ -44,7 +44,7 @@ fn explanation_json(set: &IntentSet, message: &str, e: &Explanation) -> serde_js
             "contributions": parts,
         })).collect::<Vec<_>>(),
         "out_of_scope_score": e.classification.out_of_scope,
-        "thresholds": {"min_score": set.settings().min_score, "min_margin": set.settings().min_margin},
+        "thresholds": {"min_score": set.settings().min_score, "min_margin": set.settings().min_margin, "out_of_scope_margin": set.settings().out_of_scope_margin},
         "nearest_example": e.nearest_example.as_ref().map(|(text, similarity)| json!({"text": text, "similarity": similarity})),
     })
 }
@@ -102,9 +102,12 @@ pub fn run(set: &IntentSet, message: &str, as_json: bool) -> anyhow::Result<u8> 
                 .classification
                 .out_of_scope
                 .zip(e.classification.candidates.first())
-                .is_some_and(|(oos, best)| oos > best.score)
+                .is_some_and(|(oos, best)| oos + settings.out_of_scope_margin > best.score)
             {
-                "closer to the out-of-scope examples than to any intent".to_string()
+                format!(
+                    "the out-of-scope examples score within {} of the best intent",
+                    settings.out_of_scope_margin
+                )
             } else {
                 format!("best score below {}", settings.min_score)
             };

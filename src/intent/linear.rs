@@ -13,7 +13,8 @@
 //! pushed up and the best wrong one pushed down, just enough to separate them
 //! by a margin. It is deterministic (a fixed shuffle), needs a handful of
 //! passes, and touches only two classes per example, so it scales to packs
-//! with thousands of intents.
+//! with thousands of intents. The weights kept are the average over the
+//! second half of the passes (tail averaging).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
@@ -71,11 +72,20 @@ pub const SECONDARY_GROUP_WEIGHT: f32 = 0.8;
 /// Maps feature keys to ids and weighs them by inverse document frequency.
 /// Features come in two groups (0 and 1), L2-normalised separately and then
 /// combined, the second scaled by [`SECONDARY_GROUP_WEIGHT`].
+///
+/// A feature the pack has never seen has no weight, but it still counts in
+/// its group's norm, as a feature with the highest IDF would: a message of
+/// mostly unknown words and one known word is weak evidence for that word's
+/// intent, not the same evidence as the word alone. This leaves training
+/// alone (the examples' features are all known) and makes out-of-scope
+/// messages score lower than in-scope ones that share as many known words.
 #[derive(Debug, Default)]
 pub struct Vectorizer {
     ids: KeyMap<u32>,
     idf: Vec<f32>,
     group: Vec<u8>,
+    /// The IDF of a feature found in no training document.
+    unknown_idf: f32,
 }
 
 impl Vectorizer {
@@ -110,7 +120,12 @@ impl Vectorizer {
             .iter()
             .map(|&df| ((n + 1.0) / (df as f32 + 1.0)).ln() + 1.0)
             .collect();
-        Vectorizer { ids, idf, group }
+        Vectorizer {
+            ids,
+            idf,
+            group,
+            unknown_idf: (n + 1.0).ln() + 1.0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -128,10 +143,19 @@ impl Vectorizer {
         self.ids.get(&key).copied()
     }
 
-    /// Sublinear TF × IDF, L2-normalised per group. Unknown keys are dropped.
+    /// Sublinear TF × IDF, L2-normalised per group. Unknown keys are dropped
+    /// from the vector but each occurrence counts in its group's norm (see
+    /// [`Vectorizer`]).
     pub fn vectorize(&self, keys: impl Iterator<Item = (u64, u8)>) -> SparseVec {
         let mut ids: Vec<u32> = Vec::with_capacity(keys.size_hint().1.unwrap_or(0));
-        ids.extend(keys.filter_map(|(key, _)| self.id(key)));
+        let mut unknown = [0.0f32; 2];
+        ids.extend(keys.filter_map(|(key, group)| {
+            let id = self.id(key);
+            if id.is_none() {
+                unknown[usize::from(group != 0)] += 1.0;
+            }
+            id
+        }));
         ids.sort_unstable();
         let mut vector: SparseVec = Vec::with_capacity(ids.len());
         for id in ids {
@@ -140,7 +164,8 @@ impl Vectorizer {
                 _ => vector.push((id, 1.0)),
             }
         }
-        let mut norms = [0.0f32; 2];
+        let unknown_square = self.unknown_idf * self.unknown_idf;
+        let mut norms = [unknown[0] * unknown_square, unknown[1] * unknown_square];
         for (id, value) in &mut vector {
             *value = (1.0 + value.ln()) * self.idf[*id as usize];
             norms[usize::from(self.group[*id as usize] != 0)] += *value * *value;
@@ -230,7 +255,8 @@ pub struct Sample {
 }
 
 /// A weight during training: current value and the running sum used for
-/// averaging (Daumé's trick: average = value − sum / steps).
+/// averaging (Daumé's trick: average = value − sum / steps, the steps counted
+/// from where averaging starts).
 #[derive(Clone, Copy)]
 struct Slot {
     class: u32,
@@ -298,7 +324,16 @@ impl LinearModel {
         let mut touched: Vec<u32> = Vec::new();
         let mut step = 1.0f32;
         if classes >= 2 {
-            for _ in 0..settings.epochs {
+            for epoch in 0..settings.epochs {
+                if epoch > 0 && epoch == settings.epochs / 2 {
+                    // Tail averaging: the model is the average of the second
+                    // half of training only; the first half's weights, far
+                    // from converged, would only blur it.
+                    for slot in rows.iter_mut().flatten() {
+                        slot.sum = 0.0;
+                    }
+                    step = 1.0;
+                }
                 // Fisher–Yates with a fixed seed: the same model every load.
                 for i in (1..order.len()).rev() {
                     let j = (random.next() % (i as u64 + 1)) as usize;

@@ -258,7 +258,12 @@ impl IntentSet {
             None => Verdict::NoMatch,
             Some(_) if no_evidence => Verdict::NoMatch,
             Some(best) if best.score < settings.min_score => Verdict::NoMatch,
-            Some(best) if out_of_scope.is_some_and(|oos| oos > best.score) => Verdict::NoMatch,
+            Some(best)
+                if out_of_scope
+                    .is_some_and(|oos| oos + settings.out_of_scope_margin > best.score) =>
+            {
+                Verdict::NoMatch
+            }
             Some(best) => {
                 let close: Vec<usize> = candidates
                     .iter()
