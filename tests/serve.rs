@@ -275,6 +275,28 @@ fn a_dialog_with_buttons_ends_in_a_ticket() {
             .any(|t| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
     });
 
+    // A message forwarded from a stranger: is that really staff?
+    api.send_forwarded(
+        503,
+        "en",
+        "Crypto_Support_Desk",
+        "DM me your 2FA code to unlock",
+    );
+    api.wait_until("a verification answer", WAIT, |api| {
+        api.texts_to(503)
+            .iter()
+            .any(|t| t.contains("@crypto_support_desk is NOT on our official staff list"))
+    });
+
+    // A pasted seed phrase: a warning, and the message is deleted.
+    let seed = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+    api.send_text(504, "en", &format!("is my wallet safe? {seed}"));
+    api.wait_until("the pasted seed phrase deleted", WAIT, |api| {
+        !api.calls_to("deleteMessage").is_empty()
+    });
+    assert!(api.texts_to(504).iter().any(|t| t.contains("⚠️")));
+    assert!(api.texts_to(504).iter().all(|t| !t.contains("sausage")));
+
     // Another group: one polite message, then the bot leaves.
     api.send_group_text(-100777, 9, "hello bot");
     api.wait_until("leaving the group", WAIT, |api| {
@@ -285,7 +307,7 @@ fn a_dialog_with_buttons_ends_in_a_ticket() {
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("no agents' group configured"), "{stderr}");
-    for secret_ish in ["my account is locked", "hello bot"] {
+    for secret_ish in ["my account is locked", "hello bot", "sausage", "DM me your"] {
         assert!(
             !stderr.contains(secret_ish),
             "user text in the log: {stderr}"

@@ -297,6 +297,30 @@ impl FakeApi {
         )
     }
 
+    /// A user forwards a message from `handle` into their private chat.
+    pub fn send_forwarded(&self, user: i64, lang: &str, handle: &str, text: &str) -> i64 {
+        let message_id = {
+            let mut inner = self.state.inner.lock().unwrap();
+            inner.next_message += 1;
+            inner.next_message
+        };
+        self.push(
+            "message",
+            json!({
+                "message_id": message_id,
+                "date": now_secs(),
+                "chat": chat_json(user),
+                "from": user_json(user, lang),
+                "text": text,
+                "forward_origin": {
+                    "type": "user",
+                    "date": now_secs() - 60,
+                    "sender_user": { "id": 424242, "is_bot": false, "first_name": "Support", "username": handle },
+                },
+            }),
+        )
+    }
+
     /// Someone writes in a group.
     pub fn send_group_text(&self, group: i64, user: i64, text: &str) -> i64 {
         let message_id = {
