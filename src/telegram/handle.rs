@@ -568,6 +568,28 @@ async fn show_pressed(
     }
 }
 
+/// `/verify …` for a forwarded message (its sender's handle) or a shared
+/// contact (its name: contacts carry no handle, so it cannot be on the
+/// staff list, and the answer says so with the usual warning).
+fn verify_request(message: &teloxide::types::Message) -> Option<String> {
+    use teloxide::types::MessageOrigin;
+    if let Some(origin) = message.forward_origin() {
+        return Some(match origin {
+            MessageOrigin::User { sender_user, .. } => match &sender_user.username {
+                Some(handle) => format!("/verify @{handle}"),
+                None => format!("/verify {}", sender_user.first_name.replace(' ', "_")),
+            },
+            MessageOrigin::HiddenUser {
+                sender_user_name, ..
+            } => format!("/verify {}", sender_user_name.replace(' ', "_")),
+            MessageOrigin::Chat { .. } | MessageOrigin::Channel { .. } => return None,
+        });
+    }
+    message
+        .contact()
+        .map(|contact| format!("/verify {}", contact.first_name.replace(' ', "_")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,26 +616,4 @@ mod tests {
         assert_eq!(lang_from_code(Some("ru")), Lang::En);
         assert_eq!(lang_from_code(None), Lang::En);
     }
-}
-
-/// `/verify …` for a forwarded message (its sender's handle) or a shared
-/// contact (its name: contacts carry no handle, so it cannot be on the
-/// staff list, and the answer says so with the usual warning).
-fn verify_request(message: &teloxide::types::Message) -> Option<String> {
-    use teloxide::types::MessageOrigin;
-    if let Some(origin) = message.forward_origin() {
-        return Some(match origin {
-            MessageOrigin::User { sender_user, .. } => match &sender_user.username {
-                Some(handle) => format!("/verify @{handle}"),
-                None => format!("/verify {}", sender_user.first_name.replace(' ', "_")),
-            },
-            MessageOrigin::HiddenUser {
-                sender_user_name, ..
-            } => format!("/verify {}", sender_user_name.replace(' ', "_")),
-            MessageOrigin::Chat { .. } | MessageOrigin::Channel { .. } => return None,
-        });
-    }
-    message
-        .contact()
-        .map(|contact| format!("/verify {}", contact.first_name.replace(' ', "_")))
 }
