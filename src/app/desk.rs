@@ -145,12 +145,7 @@ impl App<'_> {
             AgentInput::Command(line) => {
                 let line = line.trim();
                 let (command, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-                let command = command
-                    .trim_start_matches('/')
-                    .split('@')
-                    .next()
-                    .unwrap_or_default()
-                    .to_lowercase();
+                let command = crate::brain::command_name(command);
                 let rest = rest.trim();
                 let (first, text) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
                 let number = ticket::parse_label(first);

@@ -197,6 +197,16 @@ pub fn respond(bot: &Bot, session: &Session, message: &str) -> (Session, Vec<Eff
     step(bot, session, Input::Text(message), 0)
 }
 
+/// A command's name: `/Take@kefu_bot` → `take` (Telegram appends the
+/// bot's name in groups).
+pub fn command_name(word: &str) -> String {
+    word.trim_start_matches('/')
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
 /// The language of a message that is clearly a sentence in it: two Han
 /// characters, or three Latin words and no Han.
 fn confident_language(text: &str) -> Option<Lang> {
@@ -395,13 +405,7 @@ impl Turn<'_> {
     fn command(&mut self, command: &str) {
         let lang = self.lang();
         let mut parts = command.split_whitespace();
-        let name = parts
-            .next()
-            .unwrap_or_default()
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
+        let name = command_name(parts.next().unwrap_or_default());
         self.session.pending_switch = None;
         match name.as_str() {
             "start" => {

@@ -26,14 +26,7 @@ pub fn is_desk_command(text: &str) -> bool {
     let Some(command) = text.trim_start().strip_prefix('/') else {
         return false;
     };
-    let name = command
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
+    let name = crate::brain::command_name(command.split_whitespace().next().unwrap_or_default());
     DESK_COMMANDS.contains(&name.as_str())
 }
 
