@@ -302,10 +302,7 @@ impl App<'_> {
                 return Ok(());
             }
         }
-        t.status = Status::Assigned;
-        t.agent = Some((agent.id, agent.name.clone()));
-        t.taken_at = Some(now);
-        self.store.record_wait(now - t.created_at)?;
+        self.assign(&mut t, agent, now)?;
         t.updated_at = now;
         self.store.save_ticket(&t)?;
         handled.messages.push(
@@ -364,10 +361,9 @@ impl App<'_> {
             );
             return Ok(());
         }
-        if t.status == Status::Queued || t.agent.is_none() {
-            t.agent = Some((agent.id, agent.name.clone()));
-            t.taken_at = Some(now);
-            self.store.record_wait(now - t.created_at)?;
+        if t.agent.is_none() {
+            // Answering a queued ticket takes it.
+            self.assign(&mut t, agent, now)?;
         }
         t.status = Status::WaitingOnUser;
         t.updated_at = now;
@@ -476,12 +472,7 @@ impl App<'_> {
         let Some(mut t) = self.open_ticket_or_say(chat, number, handled)? else {
             return Ok(());
         };
-        t.agent = Some((target.id, target.name.clone()));
-        if t.status == Status::Queued {
-            t.status = Status::Assigned;
-            t.taken_at = Some(now);
-            self.store.record_wait(now - t.created_at)?;
-        }
+        self.assign(&mut t, target, now)?;
         t.updated_at = now;
         self.store.save_ticket(&t)?;
         handled.messages.push(
@@ -499,6 +490,18 @@ impl App<'_> {
         handled
             .messages
             .push(Outgoing::text(t.chat, ticket::taken_text(&t, &target.name)).about(t.number));
+        Ok(())
+    }
+
+    /// Gives `t` to `agent`. A queued ticket becomes assigned, and how long
+    /// it waited is recorded for users' expected waits.
+    fn assign(&self, t: &mut Ticket, agent: &Agent, now: i64) -> Result<(), StoreError> {
+        t.agent = Some((agent.id, agent.name.clone()));
+        if t.status == Status::Queued {
+            t.status = Status::Assigned;
+            t.taken_at = Some(now);
+            self.store.record_wait(now - t.created_at)?;
+        }
         Ok(())
     }
 

@@ -392,11 +392,5 @@ impl<'a> App<'a> {
 
 /// Appends a (capped) line to a ticket's transcript.
 fn push_line(transcript: &mut Vec<Line>, user: bool, text: &str) {
-    let mut kept: String = text.chars().take(1000).collect();
-    if kept.len() < text.len() {
-        kept.push('…');
-    }
-    transcript.push(Line { user, text: kept });
-    let excess = transcript.len().saturating_sub(TICKET_TRANSCRIPT_LINES);
-    transcript.drain(..excess);
+    brain::push_line(transcript, user, text, TICKET_TRANSCRIPT_LINES, 1000);
 }

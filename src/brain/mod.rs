@@ -228,14 +228,31 @@ fn confident_language(text: &str) -> Option<Lang> {
 }
 
 fn remember(session: &mut Session, user: bool, text: &str) {
-    let mut kept: String = text.chars().take(TRANSCRIPT_LINE_CHARS).collect();
+    push_line(
+        &mut session.transcript,
+        user,
+        text,
+        TRANSCRIPT_LINES,
+        TRANSCRIPT_LINE_CHARS,
+    );
+}
+
+/// Appends a line to a transcript, cutting the line to `max_chars` (with
+/// `…`) and dropping the oldest lines beyond `max_lines`.
+pub fn push_line(
+    transcript: &mut Vec<Line>,
+    user: bool,
+    text: &str,
+    max_lines: usize,
+    max_chars: usize,
+) {
+    let mut kept: String = text.chars().take(max_chars).collect();
     if kept.len() < text.len() {
         kept.push('…');
     }
-    let text = kept;
-    session.transcript.push(Line { user, text });
-    let excess = session.transcript.len().saturating_sub(TRANSCRIPT_LINES);
-    session.transcript.drain(..excess);
+    transcript.push(Line { user, text: kept });
+    let excess = transcript.len().saturating_sub(max_lines);
+    transcript.drain(..excess);
 }
 
 struct Turn<'b> {

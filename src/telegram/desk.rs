@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use teloxide::types::{CallbackQuery, Message};
 use tokio::sync::watch;
 
-use super::handle::{pending, record_only, send_all, Decided, Job};
+use super::handle::{pending, record, record_only, send_all, Decided, Job};
 use super::{unix_now, Shared};
 use crate::app::desk::AgentInput;
 use crate::app::{App, Handled};
-use crate::store::{Pending, Store, UpdateRecord};
+use crate::store::{Pending, Store};
 
 /// The desk's commands: an agent's private message starting with one of
 /// these goes to the desk, not the user-side brain.
@@ -67,16 +67,7 @@ async fn run(
                 "a desk action from someone not on the agent list was refused"
             );
         }
-        let outbox = pending(handled.messages);
-        let ids = store.record_update(&UpdateRecord {
-            update_id,
-            session: None,
-            outbox: &outbox,
-        })?;
-        Ok(ids.map(|ids| Decided {
-            outbox: ids.into_iter().zip(outbox).collect(),
-            delete_input: false,
-        }))
+        record(store, update_id, None, pending(handled.messages), false)
     })
     .await?
 }

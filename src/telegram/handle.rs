@@ -262,17 +262,36 @@ async fn turn(
             .saved
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        let ids = store.record_update(&UpdateRecord {
+        record(
+            store,
             update_id,
-            session: session.as_ref().map(|s| (chat, s)),
-            outbox: &pending,
-        })?;
-        Ok(ids.map(|ids| Decided {
-            outbox: ids.into_iter().zip(pending).collect(),
+            session.as_ref().map(|s| (chat, s)),
+            pending,
             delete_input,
-        }))
+        )
     })
     .await?
+}
+
+/// Writes the update as processed, with the chat's new session (if any)
+/// and the replies to send, in one transaction. `None` if the update was
+/// processed before.
+pub(crate) fn record(
+    store: &dyn Store,
+    update_id: i64,
+    session: Option<(i64, &Session)>,
+    outbox: Vec<Pending>,
+    delete_input: bool,
+) -> anyhow::Result<Option<Decided>> {
+    let ids = store.record_update(&UpdateRecord {
+        update_id,
+        session,
+        outbox: &outbox,
+    })?;
+    Ok(ids.map(|ids| Decided {
+        outbox: ids.into_iter().zip(outbox).collect(),
+        delete_input,
+    }))
 }
 
 /// A button's data back to the choice's value (`#2` → the third offered).
@@ -300,18 +319,7 @@ pub(crate) async fn record_only(
     replies: Vec<Pending>,
 ) -> anyhow::Result<Option<Decided>> {
     let store = shared.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let ids = store.record_update(&UpdateRecord {
-            update_id,
-            session: None,
-            outbox: &replies,
-        })?;
-        Ok(ids.map(|ids| Decided {
-            outbox: ids.into_iter().zip(replies).collect(),
-            delete_input: false,
-        }))
-    })
-    .await?
+    tokio::task::spawn_blocking(move || record(&*store, update_id, None, replies, false)).await?
 }
 
 pub(crate) async fn send_all(shared: &Shared, decided: Option<Decided>, received: Instant) {

@@ -278,56 +278,42 @@ impl FakeApi {
         id
     }
 
-    /// A user writes in a private chat (chat id = user id).
+    fn next_message_id(&self) -> i64 {
+        let mut inner = self.state.inner.lock().unwrap();
+        inner.next_message += 1;
+        inner.next_message
+    }
+
+    /// A message a user writes in their private chat (chat id = user id).
+    fn private_message(&self, user: i64, lang: &str, text: &str) -> Value {
+        json!({
+            "message_id": self.next_message_id(),
+            "date": now_secs(),
+            "chat": chat_json(user),
+            "from": user_json(user, lang),
+            "text": text,
+        })
+    }
+
+    /// A user writes in a private chat.
     pub fn send_text(&self, user: i64, lang: &str, text: &str) -> i64 {
-        let message_id = {
-            let mut inner = self.state.inner.lock().unwrap();
-            inner.next_message += 1;
-            inner.next_message
-        };
-        self.push(
-            "message",
-            json!({
-                "message_id": message_id,
-                "date": now_secs(),
-                "chat": chat_json(user),
-                "from": user_json(user, lang),
-                "text": text,
-            }),
-        )
+        self.push("message", self.private_message(user, lang, text))
     }
 
     /// A user forwards a message from `handle` into their private chat.
     pub fn send_forwarded(&self, user: i64, lang: &str, handle: &str, text: &str) -> i64 {
-        let message_id = {
-            let mut inner = self.state.inner.lock().unwrap();
-            inner.next_message += 1;
-            inner.next_message
-        };
-        self.push(
-            "message",
-            json!({
-                "message_id": message_id,
-                "date": now_secs(),
-                "chat": chat_json(user),
-                "from": user_json(user, lang),
-                "text": text,
-                "forward_origin": {
-                    "type": "user",
-                    "date": now_secs() - 60,
-                    "sender_user": { "id": 424242, "is_bot": false, "first_name": "Support", "username": handle },
-                },
-            }),
-        )
+        let mut message = self.private_message(user, lang, text);
+        message["forward_origin"] = json!({
+            "type": "user",
+            "date": now_secs() - 60,
+            "sender_user": { "id": 424242, "is_bot": false, "first_name": "Support", "username": handle },
+        });
+        self.push("message", message)
     }
 
     /// Someone writes in a group.
     pub fn send_group_text(&self, group: i64, user: i64, text: &str) -> i64 {
-        let message_id = {
-            let mut inner = self.state.inner.lock().unwrap();
-            inner.next_message += 1;
-            inner.next_message
-        };
+        let message_id = self.next_message_id();
         self.push(
             "message",
             json!({
