@@ -121,7 +121,10 @@ fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path) -> Child {
     command
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", &api.url)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("KEFU_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env_remove("KEFU_ADMIN")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -137,8 +137,8 @@ fn a_second_process_is_refused_clearly() {
 }
 
 #[test]
-fn an_update_is_recorded_with_its_session_and_outbox_at_once() {
-    use kefu::store::{Pending, UpdateRecord};
+fn a_batch_is_recorded_with_its_sessions_and_outbox_at_once() {
+    use kefu::store::{BatchRecord, Pending};
     let dir = tempfile::tempdir().unwrap();
     let reply = Pending {
         chat: 5,
@@ -146,42 +146,79 @@ fn an_update_is_recorded_with_its_session_and_outbox_at_once() {
         choices: Vec::new(),
         ticket: Some(3),
     };
+    let second = Pending {
+        text: "again".into(),
+        ..reply.clone()
+    };
     {
         let store = SledStore::open(dir.path()).unwrap();
-        store
-            .inbox_put(&[(41, b"{}".to_vec()), (42, b"{}".to_vec())])
-            .unwrap();
         let session = Session {
             lang: Lang::Zh,
             ..Session::default()
         };
-        let record = UpdateRecord {
-            update_id: 41,
-            session: Some((5, &session)),
-            outbox: std::slice::from_ref(&reply),
-        };
-        let ids = store.record_update(&record).unwrap().unwrap();
-        assert_eq!(ids.len(), 1);
-        assert!(
-            store.record_update(&record).unwrap().is_none(),
-            "seen before"
-        );
+        let (a, b) = (store.outbox_id().unwrap(), store.outbox_id().unwrap());
+        assert!(b > a, "outbox ids grow");
+        store
+            .record_batch(&BatchRecord {
+                updates: &[41, 42],
+                through: None,
+                sessions: &[(5, session)],
+                outbox: &[(a, reply.clone()), (b, second.clone())],
+            })
+            .unwrap();
         store.link_message(-100, 77, 3).unwrap();
+        store.flush().unwrap();
     }
     let store = SledStore::open(dir.path()).unwrap();
     assert!(store.update_seen(41).unwrap());
+    assert!(store.update_seen(42).unwrap());
+    assert!(!store.update_seen(43).unwrap());
     assert_eq!(store.session(5).unwrap().unwrap().lang, Lang::Zh);
-    let inbox: Vec<i64> = store
-        .inbox()
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    assert_eq!(inbox, vec![42], "the handled update left the inbox");
     let outbox = store.outbox().unwrap();
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].1, reply);
-    store.outbox_sent(outbox[0].0).unwrap();
-    assert!(store.outbox().unwrap().is_empty());
+    let texts: Vec<&str> = outbox.iter().map(|(_, m)| m.text.as_str()).collect();
+    assert_eq!(texts, ["hi", "again"], "in the order decided");
+    let next = store.outbox_id().unwrap();
+    assert!(next > outbox[1].0, "ids keep growing after a reopen");
+    store.outbox_sent(&[outbox[0].0]).unwrap();
+    assert_eq!(store.outbox().unwrap(), vec![outbox[1].clone()]);
     assert_eq!(store.message_ticket(-100, 77).unwrap(), Some(3));
+}
+
+#[test]
+fn old_update_ids_are_forgotten_and_recent_ones_kept() {
+    let store = SledStore::temporary().unwrap();
+    for id in 1..=50 {
+        assert!(store.mark_update(id).unwrap());
+    }
+    assert_eq!(store.forget_updates_before(41).unwrap(), 40);
+    assert!(!store.update_seen(40).unwrap());
+    assert!(store.update_seen(41).unwrap());
+    assert!(store.update_seen(50).unwrap());
+    assert_eq!(store.forget_updates_before(41).unwrap(), 0);
+    assert_eq!(store.forget_updates_before(-5).unwrap(), 0);
+}
+
+#[test]
+fn polled_updates_are_recognised_by_the_last_id_of_their_batch() {
+    use kefu::store::BatchRecord;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(!store.update_seen(1).unwrap());
+        let batch = |through| BatchRecord {
+            through: Some(through),
+            ..BatchRecord::default()
+        };
+        store.record_batch(&batch(100)).unwrap();
+        assert!(store.update_seen(1).unwrap());
+        assert!(store.update_seen(100).unwrap());
+        assert!(!store.update_seen(101).unwrap());
+        // A lower mark never takes back what was processed.
+        store.record_batch(&batch(50)).unwrap();
+        assert!(store.update_seen(100).unwrap());
+        store.flush().unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(store.update_seen(100).unwrap(), "kept across a restart");
+    assert!(!store.update_seen(101).unwrap());
 }

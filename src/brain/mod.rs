@@ -57,7 +57,7 @@ impl Default for Settings {
 }
 
 /// Lines of conversation kept for a handoff (redacted), and their length.
-const TRANSCRIPT_LINES: usize = 30;
+pub const TRANSCRIPT_LINES: usize = 30;
 const TRANSCRIPT_LINE_CHARS: usize = 300;
 
 /// One line of the (redacted) conversation.
@@ -88,6 +88,10 @@ pub struct Session {
     pub last_active: i64,
     /// The last lines of the conversation, redacted.
     pub transcript: Vec<Line>,
+    /// How many lines were ever added to `transcript` (at least its
+    /// length): the store keeps each line once, numbered by this count,
+    /// and writes only the new ones.
+    pub lines: u64,
 }
 
 /// A choice the user can pick (a button in Telegram, a number in the
@@ -228,6 +232,7 @@ fn confident_language(text: &str) -> Option<Lang> {
 }
 
 fn remember(session: &mut Session, user: bool, text: &str) {
+    session.lines = session.lines.max(session.transcript.len() as u64) + 1;
     push_line(
         &mut session.transcript,
         user,

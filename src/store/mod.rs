@@ -6,12 +6,13 @@
 //! later kefu can still read what this one wrote, and a value written by a
 //! newer kefu is refused clearly instead of misread.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::brain::{Choice, Session};
+use crate::brain::{Choice, Line, Session};
 use crate::ticket::{Status, Ticket};
 
 /// A Telegram chat id (the terminal chat uses [`CONSOLE_CHAT`]).
@@ -86,15 +87,21 @@ pub struct Pending {
     pub ticket: Option<u64>,
 }
 
-/// What one processed update changed. [`Store::record_update`] writes it
-/// all or nothing, so an update is either unseen or fully handled.
-#[derive(Clone, Copy, Debug)]
-pub struct UpdateRecord<'a> {
-    pub update_id: i64,
-    /// The chat's new session, if the update changed it.
-    pub session: Option<(ChatId, &'a Session)>,
-    /// The replies to send, in order.
-    pub outbox: &'a [Pending],
+/// What a batch of processed updates changed. [`Store::record_batch`]
+/// writes it all or nothing, so each update is either unseen or fully
+/// handled.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BatchRecord<'a> {
+    /// The ids of the updates processed, one by one (webhook mode, where
+    /// they may arrive in any order).
+    pub updates: &'a [i64],
+    /// Every update id up to this one is processed (long polling, where
+    /// ids grow and a batch is a contiguous run): one write per batch.
+    pub through: Option<i64>,
+    /// The sessions they changed (the last version of each).
+    pub sessions: &'a [(ChatId, Session)],
+    /// The replies to send, with ids from [`Store::outbox_id`], in order.
+    pub outbox: &'a [(u64, Pending)],
 }
 
 /// Everything kefu keeps. Implementations must be safe to share between
@@ -124,30 +131,31 @@ pub trait Store: Send + Sync {
 
     /// Records a processed Telegram update id; false if it was seen before.
     fn mark_update(&self, update_id: i64) -> Result<bool>;
-    /// Whether an update id was processed.
+    /// Whether an update id was processed (recorded one by one, or at or
+    /// below a batch's `through`).
     fn update_seen(&self, update_id: i64) -> Result<bool>;
-    /// Atomically: marks the update processed, saves the session, queues
-    /// the replies in the outbox and drops the update from the inbox; then
-    /// flushes. Returns the outbox ids of the replies, or `None` (and
-    /// writes nothing) if the update was processed before.
-    fn record_update(&self, record: &UpdateRecord<'_>) -> Result<Option<Vec<u64>>>;
+    /// Atomically: marks the updates processed, saves the sessions and
+    /// queues the replies in the outbox, in one transaction for the whole
+    /// batch (sled writes every transaction through to the disk, so one
+    /// per update would cost a disk write each). Durable with the next
+    /// [`flush`](Store::flush): `kefu serve` confirms a batch to Telegram
+    /// and sends its replies only after that.
+    fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()>;
+    /// A new outbox id: ids only grow, even across restarts, so the outbox
+    /// keeps the order replies were decided in.
+    fn outbox_id(&self) -> Result<u64>;
+    /// Forgets processed update ids below `update_id` (Telegram redelivers
+    /// only recent, unconfirmed updates); returns how many were dropped.
+    fn forget_updates_before(&self, update_id: i64) -> Result<usize>;
 
-    /// Keeps received, not yet processed updates (raw bytes, by update
-    /// id), flushed, so they can be confirmed to Telegram before they are
-    /// handled and still be handled after a crash.
-    fn inbox_put(&self, updates: &[(i64, Vec<u8>)]) -> Result<()>;
-    /// The inbox, by update id.
-    fn inbox(&self) -> Result<Vec<(i64, Vec<u8>)>>;
-    /// Drops an update from the inbox without handling it.
-    fn inbox_remove(&self, update_id: i64) -> Result<()>;
-
-    /// Queues messages to send (outside of an update); returns their ids.
+    /// Queues messages to send (outside of an update), flushed; returns
+    /// their ids.
     fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>>;
     /// The outbox in the order the messages were decided.
     fn outbox(&self) -> Result<Vec<(u64, Pending)>>;
-    /// A message was delivered: drops it from the outbox (flushed, so a
-    /// restart does not send it again).
-    fn outbox_sent(&self, id: u64) -> Result<()>;
+    /// Messages were delivered: drops them from the outbox. Durable with
+    /// the next flush; until then a restart would send them again.
+    fn outbox_sent(&self, ids: &[u64]) -> Result<()>;
 
     /// Remembers that a Telegram message (in `chat`, e.g. the agents'
     /// group) is about a ticket, so a reply to it reaches that ticket.
@@ -161,7 +169,14 @@ pub trait Store: Send + Sync {
 /// The embedded default: a sled database in the data directory.
 pub struct SledStore {
     db: sled::Db,
+    /// chat → the session without its transcript.
     sessions: sled::Tree,
+    /// (chat, line number) → one transcript line: written once, dropped
+    /// when it falls out of the transcript.
+    lines: sled::Tree,
+    /// Decoded sessions, so a turn neither reads nor decodes its session
+    /// (this process is the database's only user: sled locks it).
+    cache: std::sync::Mutex<SessionCache>,
     tickets: sled::Tree,
     /// (priority, created_at, number) → number, for queued tickets.
     queue: sled::Tree,
@@ -169,13 +184,13 @@ pub struct SledStore {
     by_chat: sled::Tree,
     updates: sled::Tree,
     meta: sled::Tree,
-    /// update id → raw update, received but not yet processed.
-    inbox: sled::Tree,
     /// sequence → [`Pending`], decided but not yet sent.
     outbox: sled::Tree,
     /// (chat, message id) → ticket number.
     messages: sled::Tree,
     flusher: GroupFlush,
+    /// Every update id up to this one is processed (kept in `meta`).
+    through: std::sync::atomic::AtomicI64,
 }
 
 /// Group commit: concurrent `flush` calls share one fsync. A caller's
@@ -254,6 +269,7 @@ fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
+const UPDATES_THROUGH: &[u8] = b"updates_through";
 const RECENT_WAITS: &[u8] = b"recent_waits";
 const KEPT_WAITS: usize = 50;
 
@@ -289,18 +305,26 @@ impl SledStore {
 
     fn from_db(db: sled::Db) -> Result<SledStore> {
         let tree = |name: &str| db.open_tree(name).map_err(backend);
+        let meta = tree("meta")?;
+        let through = meta
+            .get(UPDATES_THROUGH)
+            .map_err(backend)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(i64::MIN, i64::from_be_bytes);
         Ok(SledStore {
             sessions: tree("sessions")?,
+            lines: tree("lines")?,
+            cache: std::sync::Mutex::new(SessionCache::default()),
             tickets: tree("tickets")?,
             queue: tree("queue")?,
             by_chat: tree("by_chat")?,
             updates: tree("updates")?,
-            meta: tree("meta")?,
-            inbox: tree("inbox")?,
+            meta,
             outbox: tree("outbox")?,
             messages: tree("messages")?,
             db,
             flusher: GroupFlush::default(),
+            through: std::sync::atomic::AtomicI64::new(through),
         })
     }
 
@@ -338,19 +362,210 @@ impl SledStore {
     }
 }
 
+/// A session as stored. `inline`: written before transcript lines were
+/// kept apart (its transcript is in its own value, none in `lines`).
+#[derive(Clone, Debug)]
+struct StoredSession {
+    session: Session,
+    inline: bool,
+}
+
+/// What saving a session writes: its value without the transcript, and
+/// the transcript lines the stored version lacks.
+struct SessionWrite {
+    meta: Vec<u8>,
+    added: Vec<([u8; 9], Vec<u8>)>,
+    stored: StoredSession,
+}
+
+/// Decoded sessions, at most [`SessionCache::CAPACITY`]; when full, the
+/// older half (by last use) is dropped.
+#[derive(Default)]
+struct SessionCache {
+    entries: HashMap<ChatId, (StoredSession, u64)>,
+    clock: u64,
+}
+
+impl SessionCache {
+    const CAPACITY: usize = 4096;
+
+    fn get(&mut self, chat: ChatId) -> Option<&StoredSession> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.entries.get_mut(&chat).map(|(stored, used)| {
+            *used = clock;
+            &*stored
+        })
+    }
+
+    fn put(&mut self, chat: ChatId, stored: StoredSession) {
+        if self.entries.len() >= Self::CAPACITY && !self.entries.contains_key(&chat) {
+            let mut uses: Vec<u64> = self.entries.values().map(|(_, used)| *used).collect();
+            let (_, median, _) = uses.select_nth_unstable(Self::CAPACITY / 2);
+            let median = *median;
+            self.entries.retain(|_, (_, used)| *used > median);
+        }
+        self.clock += 1;
+        self.entries.insert(chat, (stored, self.clock));
+    }
+}
+
+/// Transcript lines are kept in this many slots per chat, line `n` in
+/// slot `n % LINE_SLOTS`: a new line overwrites one that fell out of the
+/// transcript long ago, so nothing is ever removed.
+const LINE_SLOTS: u64 = 64;
+const _: () = assert!(crate::brain::TRANSCRIPT_LINES as u64 <= LINE_SLOTS);
+
+fn line_key(chat: ChatId, number: u64) -> [u8; 9] {
+    let mut key = [0; 9];
+    key[..8].copy_from_slice(&chat.to_be_bytes());
+    key[8] = (number % LINE_SLOTS) as u8;
+    key
+}
+
+/// A transcript line as stored: its number, `u` (user) or `b` (bot), the
+/// text.
+fn encode_line(number: u64, line: &Line) -> Vec<u8> {
+    let mut value = Vec::with_capacity(line.text.len() + 9);
+    value.extend_from_slice(&number.to_be_bytes());
+    value.push(if line.user { b'u' } else { b'b' });
+    value.extend_from_slice(line.text.as_bytes());
+    value
+}
+
+fn decode_line(value: &[u8]) -> Result<(u64, Line)> {
+    let unreadable = || StoreError::Unreadable {
+        what: "transcript line".into(),
+        why: "too short".into(),
+    };
+    let number = value
+        .get(..8)
+        .and_then(|n| <[u8; 8]>::try_from(n).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(unreadable)?;
+    let kind = *value.get(8).ok_or_else(unreadable)?;
+    Ok((
+        number,
+        Line {
+            user: kind == b'u',
+            text: String::from_utf8_lossy(&value[9..]).into_owned(),
+        },
+    ))
+}
+
+/// The transcript from a chat's slots: the unbroken run of lines that
+/// ends with line `end - 1` (older numbers in the slots are leftovers of
+/// a conversation started afresh since, or long overwritten).
+fn transcript_from(mut slots: Vec<(u64, Line)>, end: u64) -> Vec<Line> {
+    slots.retain(|(n, _)| *n < end);
+    slots.sort_unstable_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let mut run = Vec::new();
+    let mut expected = end;
+    for (n, line) in slots {
+        if n + 1 != expected || run.len() == crate::brain::TRANSCRIPT_LINES {
+            break;
+        }
+        expected = n;
+        run.push(line);
+    }
+    run.reverse();
+    run
+}
+
+impl SledStore {
+    fn cache(&self) -> std::sync::MutexGuard<'_, SessionCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stored session of a chat, from the cache or the database.
+    fn stored_session<'c>(
+        &self,
+        cache: &'c mut SessionCache,
+        chat: ChatId,
+    ) -> Result<Option<&'c StoredSession>> {
+        if cache.get(chat).is_none() {
+            let Some(bytes) = self.sessions.get(chat.to_be_bytes()).map_err(backend)? else {
+                return Ok(None);
+            };
+            let mut session: Session = decode(&bytes, "session")?;
+            let inline = !session.transcript.is_empty();
+            if !inline {
+                let prefix = chat.to_be_bytes();
+                let mut slots = Vec::new();
+                for entry in self.lines.scan_prefix(prefix) {
+                    let (_, value) = entry.map_err(backend)?;
+                    slots.push(decode_line(&value)?);
+                }
+                session.transcript = transcript_from(slots, session.lines);
+            }
+            cache.put(chat, StoredSession { session, inline });
+        }
+        Ok(cache.get(chat))
+    }
+
+    /// What saving `session` writes, given what is stored: only the lines
+    /// added since (all of them after a fresh start).
+    fn session_write(
+        &self,
+        cache: &mut SessionCache,
+        chat: ChatId,
+        session: &Session,
+    ) -> Result<SessionWrite> {
+        let count = session.transcript.len() as u64;
+        let end = session.lines.max(count);
+        let written = match self.stored_session(cache, chat)? {
+            Some(stored) if !stored.inline => {
+                let old = &stored.session;
+                Some(old.lines.max(old.transcript.len() as u64))
+            }
+            _ => None,
+        };
+        let first_new = match written {
+            Some(old_end) if old_end <= end => old_end,
+            _ => 0,
+        };
+        let added = session
+            .transcript
+            .iter()
+            .zip(end - count..end)
+            .filter(|(_, n)| *n >= first_new)
+            .map(|(line, n)| (line_key(chat, n), encode_line(n, line)))
+            .collect();
+        let mut meta = Session {
+            transcript: Vec::new(),
+            ..session.clone()
+        };
+        meta.lines = end;
+        let mut kept = session.clone();
+        kept.lines = end;
+        Ok(SessionWrite {
+            meta: encode(&meta),
+            added,
+            stored: StoredSession {
+                session: kept,
+                inline: false,
+            },
+        })
+    }
+}
 impl Store for SledStore {
     fn session(&self, chat: ChatId) -> Result<Option<Session>> {
-        self.sessions
-            .get(chat.to_be_bytes())
-            .map_err(backend)?
-            .map(|bytes| decode(&bytes, "session"))
-            .transpose()
+        let mut cache = self.cache();
+        Ok(self
+            .stored_session(&mut cache, chat)?
+            .map(|s| s.session.clone()))
     }
 
     fn save_session(&self, chat: ChatId, session: &Session) -> Result<()> {
+        let mut cache = self.cache();
+        let write = self.session_write(&mut cache, chat, session)?;
         self.sessions
-            .insert(chat.to_be_bytes(), encode(session))
+            .insert(chat.to_be_bytes(), write.meta.as_slice())
             .map_err(backend)?;
+        for (key, value) in &write.added {
+            self.lines.insert(key, value.as_slice()).map_err(backend)?;
+        }
+        cache.put(chat, write.stored);
         Ok(())
     }
 
@@ -452,77 +667,82 @@ impl Store for SledStore {
     }
 
     fn update_seen(&self, update_id: i64) -> Result<bool> {
+        if update_id <= self.through.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(true);
+        }
         self.updates
             .contains_key(update_id.to_be_bytes())
             .map_err(backend)
     }
 
-    fn record_update(&self, record: &UpdateRecord<'_>) -> Result<Option<Vec<u64>>> {
-        use sled::transaction::{abort, TransactionError};
+    fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()> {
+        use sled::transaction::TransactionError;
         use sled::Transactional;
-        // Sequence numbers first: sled ids only grow, even across restarts,
-        // so the outbox keeps the order replies were decided in.
-        let mut ids = Vec::with_capacity(record.outbox.len());
-        for _ in record.outbox {
-            ids.push(self.db.generate_id().map_err(backend)?);
+        let mut cache = self.cache();
+        let mut writes = Vec::with_capacity(batch.sessions.len());
+        for (chat, session) in batch.sessions {
+            writes.push((*chat, self.session_write(&mut cache, *chat, session)?));
         }
-        let key = record.update_id.to_be_bytes();
-        let session = record
-            .session
-            .map(|(chat, s)| (chat.to_be_bytes(), encode(s)));
-        let messages: Vec<Vec<u8>> = record.outbox.iter().map(encode).collect();
-        let result = (&self.updates, &self.sessions, &self.outbox, &self.inbox).transaction(
-            |(updates, sessions, outbox, inbox)| {
-                if updates.insert(&key, &[])?.is_some() {
-                    return abort(());
+        let messages: Vec<([u8; 8], Vec<u8>)> = batch
+            .outbox
+            .iter()
+            .map(|(id, m)| (id.to_be_bytes(), encode(m)))
+            .collect();
+        let through = batch
+            .through
+            .map(|id| id.max(self.through.load(std::sync::atomic::Ordering::Acquire)));
+        (
+            &self.updates,
+            &self.meta,
+            &self.sessions,
+            &self.lines,
+            &self.outbox,
+        )
+            .transaction(|(updates, meta, sessions, lines, outbox)| {
+                for id in batch.updates {
+                    updates.insert(&id.to_be_bytes(), &[])?;
                 }
-                if let Some((chat, bytes)) = &session {
-                    sessions.insert(chat, bytes.as_slice())?;
+                if let Some(through) = through {
+                    meta.insert(UPDATES_THROUGH, &through.to_be_bytes())?;
                 }
-                for (id, message) in ids.iter().zip(&messages) {
-                    outbox.insert(&id.to_be_bytes(), message.as_slice())?;
+                for (chat, write) in &writes {
+                    sessions.insert(&chat.to_be_bytes(), write.meta.as_slice())?;
+                    for (key, value) in &write.added {
+                        lines.insert(key, value.as_slice())?;
+                    }
                 }
-                inbox.remove(&key)?;
+                for (id, bytes) in &messages {
+                    outbox.insert(id, bytes.as_slice())?;
+                }
                 Ok(())
-            },
-        );
-        match result {
-            Ok(()) => {
-                self.flush()?;
-                Ok(Some(ids))
-            }
-            Err(TransactionError::Abort(())) => Ok(None),
-            Err(TransactionError::Storage(e)) => Err(backend(e)),
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => backend(e),
+                TransactionError::Abort(()) => backend("the batch transaction was aborted"),
+            })?;
+        for (chat, write) in writes {
+            cache.put(chat, write.stored);
         }
+        if let Some(through) = through {
+            self.through
+                .store(through, std::sync::atomic::Ordering::Release);
+        }
+        Ok(())
     }
 
-    fn inbox_put(&self, updates: &[(i64, Vec<u8>)]) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        for (id, raw) in updates {
-            batch.insert(&id.to_be_bytes(), raw.as_slice());
-        }
-        self.inbox.apply_batch(batch).map_err(backend)?;
-        self.flush()
+    fn outbox_id(&self) -> Result<u64> {
+        self.db.generate_id().map_err(backend)
     }
 
-    fn inbox(&self) -> Result<Vec<(i64, Vec<u8>)>> {
-        let mut out = Vec::new();
-        for entry in self.inbox.iter() {
-            let (key, value) = entry.map_err(backend)?;
-            let id = <[u8; 8]>::try_from(key.as_ref())
-                .map(i64::from_be_bytes)
+    fn forget_updates_before(&self, update_id: i64) -> Result<usize> {
+        let mut dropped = 0;
+        for key in self.updates.range(..update_id.max(0).to_be_bytes()).keys() {
+            self.updates
+                .remove(key.map_err(backend)?)
                 .map_err(backend)?;
-            out.push((id, value.to_vec()));
+            dropped += 1;
         }
-        // Negative ids never occur; big-endian order is numeric order.
-        Ok(out)
-    }
-
-    fn inbox_remove(&self, update_id: i64) -> Result<()> {
-        self.inbox
-            .remove(update_id.to_be_bytes())
-            .map_err(backend)?;
-        self.flush()
+        Ok(dropped)
     }
 
     fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>> {
@@ -550,9 +770,12 @@ impl Store for SledStore {
         Ok(out)
     }
 
-    fn outbox_sent(&self, id: u64) -> Result<()> {
-        self.outbox.remove(id.to_be_bytes()).map_err(backend)?;
-        self.flush()
+    fn outbox_sent(&self, ids: &[u64]) -> Result<()> {
+        // One by one: a sled batch would write through to the disk at once.
+        for id in ids {
+            self.outbox.remove(id.to_be_bytes()).map_err(backend)?;
+        }
+        Ok(())
     }
 
     fn link_message(&self, chat: ChatId, message_id: i64, ticket: u64) -> Result<()> {
@@ -594,5 +817,122 @@ mod tests {
         assert!(error.to_string().contains("newer kefu"), "{error}");
         let old: Session = decode(br#"{"v":1,"data":{"lang":"en"}}"#, "session").unwrap();
         assert_eq!(old.lang, crate::lang::Lang::En);
+    }
+
+    fn line(user: bool, text: &str) -> Line {
+        Line {
+            user,
+            text: text.to_string(),
+        }
+    }
+
+    /// A session with lines `first..end` of a conversation.
+    fn talk(first: u64, end: u64) -> Session {
+        Session {
+            transcript: (first..end)
+                .map(|n| line(n % 2 == 0, &format!("line {n}")))
+                .collect(),
+            lines: end,
+            ..Session::default()
+        }
+    }
+
+    /// The line numbers in a chat's slots, in slot order.
+    fn slots(store: &SledStore, chat: ChatId) -> Vec<u64> {
+        store
+            .lines
+            .scan_prefix(chat.to_be_bytes())
+            .values()
+            .map(|v| decode_line(&v.unwrap()).unwrap().0)
+            .collect()
+    }
+
+    #[test]
+    fn only_new_transcript_lines_are_written_and_old_slots_are_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store.save_session(7, &talk(0, 3)).unwrap();
+            assert_eq!(slots(&store, 7), [0, 1, 2]);
+            let write = store
+                .session_write(&mut store.cache(), 7, &talk(1, 5))
+                .unwrap();
+            assert_eq!(write.added.len(), 2, "only the two new lines");
+            store.save_session(7, &talk(1, 5)).unwrap();
+            // Far along: line 66 takes the slot of line 2.
+            store.save_session(7, &talk(41, 71)).unwrap();
+            let used = slots(&store, 7);
+            assert!(used.contains(&66) && !used.contains(&2), "{used:?}");
+            assert!(used.len() <= LINE_SLOTS as usize);
+            // Another chat's lines are its own.
+            store.save_session(-100, &talk(0, 2)).unwrap();
+            store.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.session(7).unwrap().unwrap(),
+            talk(41, 71),
+            "read back whole"
+        );
+        assert_eq!(store.session(-100).unwrap().unwrap(), talk(0, 2));
+        // Started afresh: the leftovers of the old conversation are not read.
+        store.save_session(7, &talk(0, 1)).unwrap();
+        store.save_session(7, &talk(0, 2)).unwrap();
+        drop(store);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.session(7).unwrap().unwrap(), talk(0, 2));
+        assert_eq!(store.session(-100).unwrap().unwrap(), talk(0, 2));
+    }
+
+    #[test]
+    fn the_transcript_is_the_unbroken_run_that_ends_with_the_last_line() {
+        let slot = |n: u64| (n, line(true, &n.to_string()));
+        let texts = |lines: Vec<Line>| lines.into_iter().map(|l| l.text).collect::<Vec<_>>();
+        // 5..8 current; 60 and 3 are leftovers; 9 is past the end.
+        let slots = vec![slot(60), slot(5), slot(7), slot(6), slot(3), slot(9)];
+        assert_eq!(texts(transcript_from(slots, 8)), ["5", "6", "7"]);
+        let many: Vec<_> = (0..64).map(slot).collect();
+        assert_eq!(
+            transcript_from(many, 64).len(),
+            crate::brain::TRANSCRIPT_LINES
+        );
+        assert!(transcript_from(vec![slot(3)], 0).is_empty());
+    }
+
+    #[test]
+    fn a_session_with_its_transcript_inline_still_reads_and_moves_to_lines() {
+        let store = SledStore::temporary().unwrap();
+        let mut old = talk(0, 4);
+        old.lines = 0;
+        store
+            .sessions
+            .insert(9_i64.to_be_bytes(), encode(&old))
+            .unwrap();
+        assert_eq!(store.session(9).unwrap().unwrap(), old);
+        let mut next = old.clone();
+        next.lines = 5;
+        next.transcript.push(line(true, "new"));
+        store.save_session(9, &next).unwrap();
+        assert_eq!(slots(&store, 9), [0, 1, 2, 3, 4]);
+        store.cache().entries.clear();
+        assert_eq!(store.session(9).unwrap().unwrap(), next);
+    }
+
+    #[test]
+    fn the_session_cache_stays_bounded_and_keeps_recent_sessions() {
+        let store = SledStore::temporary().unwrap();
+        let total = SessionCache::CAPACITY as i64 + 10;
+        for chat in 0..total {
+            store.save_session(chat, &talk(0, 1)).unwrap();
+            // Chat 0 stays in use.
+            assert!(store.session(0).unwrap().is_some());
+        }
+        let cache = store.cache();
+        assert!(cache.entries.len() <= SessionCache::CAPACITY);
+        assert!(cache.entries.contains_key(&0), "the chat in use is kept");
+        assert!(cache.entries.contains_key(&(total - 1)));
+        drop(cache);
+        // Evicted sessions are read back from the database.
+        assert_eq!(store.session(1).unwrap().unwrap(), talk(0, 1));
     }
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use teloxide::types::{CallbackQuery, Message};
 use tokio::sync::watch;
 
-use super::handle::{pending, record, record_only, send_all, Decided, Job};
+use super::batch::BatchStore;
+use super::handle::{pending, Step};
 use super::{unix_now, Shared};
 use crate::app::desk::AgentInput;
 use crate::app::{App, Handled};
@@ -30,129 +31,95 @@ pub fn is_desk_command(text: &str) -> bool {
     DESK_COMMANDS.contains(&name.as_str())
 }
 
-/// What the desk is asked to do, owned (it crosses into a blocking task).
-enum Action {
-    Command(String),
-    Button(String),
-    Reply { ticket: u64, text: String },
+/// What the desk is asked to do.
+enum Action<'a> {
+    Command(&'a str),
+    Button(&'a str),
+    Reply { ticket: u64, text: &'a str },
 }
 
 /// Runs the desk for one agent action and records the update with the
 /// replies, atomically.
-async fn run(
-    shared: &Arc<Shared>,
+fn run(
+    shared: &Shared,
+    batch: &BatchStore<'_>,
     update_id: i64,
     chat: i64,
     agent: i64,
-    action: Action,
-) -> anyhow::Result<Option<Decided>> {
-    let shared = shared.clone();
-    tokio::task::spawn_blocking(move || {
-        let pack = shared.pack.load_full();
-        let store: &dyn Store = &*shared.store;
-        let app = App::new(&pack, store, &shared.config);
-        let input = match &action {
-            Action::Command(text) => AgentInput::Command(text),
-            Action::Button(value) => AgentInput::Button(value),
-            Action::Reply { ticket, text } => AgentInput::Reply {
-                ticket: *ticket,
-                text,
-            },
-        };
-        let handled: Handled = app.agent(chat, agent, input, unix_now())?;
-        if let Some(user) = handled.refused {
-            tracing::warn!(
-                user,
-                chat,
-                "a desk action from someone not on the agent list was refused"
-            );
-        }
-        record(store, update_id, None, pending(handled.messages), false)
-    })
-    .await?
+    action: Action<'_>,
+) -> anyhow::Result<Vec<Step>> {
+    let pack = shared.pack.load_full();
+    let app = App::new(&pack, batch, &shared.config);
+    let input = match action {
+        Action::Command(text) => AgentInput::Command(text),
+        Action::Button(value) => AgentInput::Button(value),
+        Action::Reply { ticket, text } => AgentInput::Reply { ticket, text },
+    };
+    let handled: Handled = app.agent(chat, agent, input, unix_now())?;
+    if let Some(user) = handled.refused {
+        tracing::warn!(
+            user,
+            chat,
+            "a desk action from someone not on the agent list was refused"
+        );
+    }
+    batch.record(update_id, pending(handled.messages))
 }
 
 /// A message in the agents' group.
-pub async fn on_group_message(
-    shared: &Arc<Shared>,
-    job: &Job,
+pub fn on_group_message(
+    shared: &Shared,
+    batch: &BatchStore<'_>,
     update_id: i64,
     message: &Message,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Step>> {
     let chat = message.chat.id.0;
     let (Some(agent), Some(text)) = (message.from.as_ref().map(|u| u.id.0 as i64), message.text())
     else {
-        record_only(shared, update_id, Vec::new()).await?;
-        return Ok(());
+        return batch.record(update_id, Vec::new());
     };
     let action = if text.trim_start().starts_with('/') {
-        Some(Action::Command(text.to_string()))
+        Some(Action::Command(text))
     } else if let Some(replied) = message.reply_to_message() {
-        let store = shared.store.clone();
-        let replied = i64::from(replied.id.0);
-        let ticket =
-            tokio::task::spawn_blocking(move || store.message_ticket(chat, replied)).await??;
-        ticket.map(|ticket| Action::Reply {
-            ticket,
-            text: text.to_string(),
-        })
+        batch
+            .message_ticket(chat, i64::from(replied.id.0))?
+            .map(|ticket| Action::Reply { ticket, text })
     } else {
         None
     };
     let Some(action) = action else {
         // Agents talking among themselves.
-        record_only(shared, update_id, Vec::new()).await?;
-        return Ok(());
+        return batch.record(update_id, Vec::new());
     };
     tracing::info!(chat, agent, chars = text.chars().count(), "desk action");
-    let decided = run(shared, update_id, chat, agent, action).await?;
-    send_all(shared, decided, job.received).await;
-    Ok(())
+    run(shared, batch, update_id, chat, agent, action)
 }
 
 /// A desk command from an agent's private chat.
-pub async fn agent_command(
-    shared: &Arc<Shared>,
-    job: &Job,
+pub fn agent_command(
+    shared: &Shared,
+    batch: &BatchStore<'_>,
     update_id: i64,
     chat: i64,
     agent: i64,
     text: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Step>> {
     tracing::info!(chat, agent, "desk command in a private chat");
-    let decided = run(
-        shared,
-        update_id,
-        chat,
-        agent,
-        Action::Command(text.to_string()),
-    )
-    .await?;
-    send_all(shared, decided, job.received).await;
-    Ok(())
+    run(shared, batch, update_id, chat, agent, Action::Command(text))
 }
 
 /// A button pressed in the agents' group (under a ticket card).
-pub async fn on_group_button(
-    shared: &Arc<Shared>,
-    job: &Job,
+pub fn on_group_button(
+    shared: &Shared,
+    batch: &BatchStore<'_>,
     update_id: i64,
     chat: i64,
     query: &CallbackQuery,
     data: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Step>> {
     let agent = query.from.id.0 as i64;
     tracing::info!(chat, agent, "desk button");
-    let decided = run(
-        shared,
-        update_id,
-        chat,
-        agent,
-        Action::Button(data.to_string()),
-    )
-    .await?;
-    send_all(shared, decided, job.received).await;
-    Ok(())
+    run(shared, batch, update_id, chat, agent, Action::Button(data))
 }
 
 /// Queues messages outside of any update and sends them.

@@ -6,22 +6,24 @@
 //! keyboards. The pieces:
 //!
 //! - [`run`] — the token, the store, the runtime, startup and shutdown.
-//! - `receive` — long polling or a webhook; every update is written to the
-//!   store's inbox before Telegram is told it arrived, then handed to the
-//!   chat's worker (one chat's updates in order, chats in parallel).
-//! - `handle` — one update: flood control, the brain, and one atomic
-//!   store write (update id + session + outbox) before anything is sent.
-//! - `send` — the outbox to Telegram: rate limits, 429s waited out,
-//!   long texts split, keyboards.
+//! - `receive` — long polling or a webhook, in batches: a batch is decided,
+//!   recorded and flushed once before Telegram is told it arrived and
+//!   before any reply goes out; then each chat's steps are taken in order
+//!   by that chat's task (chats in parallel).
+//! - `handle` — one update, synchronously: flood control, the brain, and
+//!   one atomic store write (update id + session + outbox).
+//! - `send` — the steps in Telegram: the outbox (rate limits, 429s waited
+//!   out, long texts split, keyboards), button answers, edits, deletions.
 //! - `reload` — the pack swapped whole when its files change or on SIGHUP,
 //!   only if it loads cleanly.
-//! - `desk` — the agents' group (a stub until the agent desk lands).
+//! - `desk` — the agents' group: commands, card buttons, replies to cards.
 //!
 //! Why not teloxide's `Dispatcher`: it confirms updates to Telegram as it
 //! fetches them, before they are handled, so a crash would lose them. Our
-//! own loop keeps them in the store first; the per-chat ordering it gives
-//! is the same as the Dispatcher's.
+//! own loop confirms a batch only once its records are durable; the
+//! per-chat ordering of replies is the same as the Dispatcher's.
 
+mod batch;
 mod desk;
 mod handle;
 mod receive;
@@ -201,6 +203,7 @@ async fn serve(
     };
     let reloader = tokio::spawn(reload::watch(shared.clone(), reload_rx, stop_rx.clone()));
     let ticker = tokio::spawn(desk::tick_every(shared.clone(), stop_rx.clone()));
+    let sweeper = tokio::spawn(receive::sweep_delivered(shared.clone(), stop_rx.clone()));
 
     let mut dispatch = receive::Dispatch::new(shared.clone());
     receive::resume(&shared, &mut dispatch).await?;
@@ -221,9 +224,12 @@ async fn serve(
     dispatch.finish().await;
     reloader.abort();
     ticker.abort();
+    sweeper.abort();
     if let Some(admin) = admin {
         let _ = admin.await;
     }
+    let last = shared.clone();
+    tokio::task::spawn_blocking(move || last.sender.sweep_delivered()).await?;
     store.flush()?;
     received?;
     tracing::info!("stopped");

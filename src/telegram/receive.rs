@@ -1,82 +1,79 @@
-//! Getting updates: long polling or a webhook. Every new update is written
-//! to the store's inbox (flushed) before the next `getUpdates` confirms it
-//! to Telegram, then queued to its chat's worker: one task per active chat
-//! handles that chat's updates in order; chats run in parallel.
+//! Getting updates: long polling or a webhook, in batches. A batch is
+//! decided on one blocking thread (the brain takes microseconds and never
+//! waits on the network), recorded, and made durable with one flush; only
+//! then is it confirmed to Telegram (the next `getUpdates` offset, or the
+//! webhook's HTTP 200) and are its replies sent. A crash before the flush
+//! loses nothing: Telegram delivers the batch again. Sending runs per chat:
+//! one task per active chat takes that chat's steps in order; chats run in
+//! parallel, and a slow chat never holds up the next batch.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
 use teloxide::requests::{Request, Requester};
-use teloxide::types::{AllowedUpdate, Update, UpdateKind};
-use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
-use tokio::sync::{mpsc, watch};
+use teloxide::types::{AllowedUpdate, Update};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::handle::{handle, Job};
+use super::batch::{decide_batch, Source};
+use super::handle::{Plan, Step};
 use super::Shared;
 use crate::store::Store;
 
-/// A chat's worker ends after this long without updates.
+/// A chat's sending task ends after this long without work.
 const IDLE_WORKER: Duration = Duration::from_secs(60);
+/// Updates decided together at most (Telegram's `getUpdates` limit).
+const BATCH: usize = 100;
 
-type Chats = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<Job>>>>;
+const ALLOWED: [AllowedUpdate; 3] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::CallbackQuery,
+    AllowedUpdate::MyChatMember,
+];
 
-/// Per-chat queues and their workers.
+type Chats = Arc<std::sync::Mutex<HashMap<i64, mpsc::UnboundedSender<Plan>>>>;
+
+/// Per-chat sending queues and their tasks.
 pub struct Dispatch {
     shared: Arc<Shared>,
     chats: Chats,
     workers: JoinSet<()>,
 }
 
-/// The chat an update belongs to; updates without one share key 0.
-fn chat_of(update: &Update) -> i64 {
-    match &update.kind {
-        UpdateKind::Message(m) | UpdateKind::EditedMessage(m) => m.chat.id.0,
-        UpdateKind::CallbackQuery(q) => q
-            .message
-            .as_ref()
-            .map_or(q.from.id.0 as i64, |m| m.chat().id.0),
-        UpdateKind::MyChatMember(m) | UpdateKind::ChatMember(m) => m.chat.id.0,
-        _ => 0,
-    }
-}
-
 impl Dispatch {
     pub fn new(shared: Arc<Shared>) -> Dispatch {
         Dispatch {
             shared,
-            chats: Arc::new(Mutex::new(HashMap::new())),
+            chats: Arc::new(std::sync::Mutex::new(HashMap::new())),
             workers: JoinSet::new(),
         }
     }
 
-    pub fn push(&mut self, update: Update, received: Instant) {
-        let key = chat_of(&update);
-        let job = Job { update, received };
+    pub fn push(&mut self, plan: Plan) {
+        let key = plan.chat;
         // A std mutex: never held across an await; the worker removes its
         // own entry under it, so a send here never reaches a worker that
         // already decided to stop.
         let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
-        let job = match chats.get(&key) {
-            Some(queue) => match queue.send(job) {
+        let plan = match chats.get(&key) {
+            Some(queue) => match queue.send(plan) {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(job)) => job,
+                Err(mpsc::error::SendError(plan)) => plan,
             },
-            None => job,
+            None => plan,
         };
-        let (queue, jobs) = mpsc::unbounded_channel();
-        let _ = queue.send(job);
+        let (queue, plans) = mpsc::unbounded_channel();
+        let _ = queue.send(plan);
         chats.insert(key, queue);
         drop(chats);
         self.workers
-            .spawn(worker(key, jobs, self.shared.clone(), self.chats.clone()));
+            .spawn(worker(key, plans, self.shared.clone(), self.chats.clone()));
         while self.workers.try_join_next().is_some() {}
     }
 
-    /// Closes every queue and waits until the workers have handled what
+    /// Closes every queue and waits until the workers have taken the steps
     /// they were given.
     pub async fn finish(mut self) {
         self.chats.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -86,17 +83,22 @@ impl Dispatch {
 
 async fn worker(
     key: i64,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
+    mut plans: mpsc::UnboundedReceiver<Plan>,
     shared: Arc<Shared>,
     chats: Chats,
 ) {
     loop {
-        match tokio::time::timeout(IDLE_WORKER, jobs.recv()).await {
-            Ok(Some(job)) => handle(&shared, job).await,
+        match tokio::time::timeout(IDLE_WORKER, plans.recv()).await {
+            Ok(Some(plan)) => {
+                let mut received = Some(plan.received);
+                for step in plan.steps {
+                    shared.sender.take(step, &mut received).await;
+                }
+            }
             Ok(None) => return,
             Err(_) => {
                 let mut chats = chats.lock().unwrap_or_else(|e| e.into_inner());
-                if jobs.is_empty() {
+                if plans.is_empty() {
                     chats.remove(&key);
                     return;
                 }
@@ -105,72 +107,59 @@ async fn worker(
     }
 }
 
-/// After a restart: sends what was decided but not sent, then handles the
-/// updates that were received but not handled.
+/// Decides a batch on the blocking pool.
+async fn decide_async(
+    shared: &Arc<Shared>,
+    updates: Vec<Update>,
+    source: Source,
+) -> anyhow::Result<Vec<Plan>> {
+    let received = Instant::now();
+    let shared = shared.clone();
+    let plans =
+        tokio::task::spawn_blocking(move || decide_batch(&shared, &updates, source, received))
+            .await?;
+    plans.map_err(|e| {
+        anyhow::anyhow!(
+            "the store could not be written; stopping so that Telegram redelivers the updates: {e}"
+        )
+    })
+}
+
+/// After a restart: queues what was decided but not sent.
 pub async fn resume(shared: &Arc<Shared>, dispatch: &mut Dispatch) -> anyhow::Result<()> {
     let store = shared.store.clone();
-    let (outbox, inbox) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>((store.outbox()?, store.inbox()?))
-    })
-    .await??;
-    if !outbox.is_empty() {
-        tracing::info!(
-            messages = outbox.len(),
-            "sending replies left unsent by the last run"
-        );
+    let outbox = tokio::task::spawn_blocking(move || store.outbox()).await??;
+    if outbox.is_empty() {
+        return Ok(());
     }
-    for (id, message) in &outbox {
-        shared.sender.deliver(*id, message, None).await;
-    }
-    if !inbox.is_empty() {
-        tracing::info!(
-            updates = inbox.len(),
-            "handling updates received by the last run"
-        );
-    }
+    tracing::info!(
+        messages = outbox.len(),
+        "sending replies left unsent by the last run"
+    );
     let now = Instant::now();
-    for (id, raw) in inbox {
-        match serde_json::from_slice::<Update>(&raw) {
-            Ok(update) => dispatch.push(update, now),
-            Err(e) => {
-                tracing::warn!(update = id, error = %e, "an unreadable update in the inbox was dropped");
-                let store = shared.store.clone();
-                tokio::task::spawn_blocking(move || store.inbox_remove(id)).await??;
-            }
-        }
+    for (id, message) in outbox {
+        dispatch.push(Plan {
+            chat: message.chat,
+            received: now,
+            steps: vec![Step::Deliver { id, message }],
+        });
     }
     Ok(())
 }
 
-/// Keeps new updates in the inbox, then queues them.
-async fn accept(
-    shared: &Arc<Shared>,
-    dispatch: &mut Dispatch,
-    updates: Vec<Update>,
-) -> anyhow::Result<()> {
-    let received = Instant::now();
-    let store = shared.store.clone();
-    let fresh = tokio::task::spawn_blocking(move || {
-        let mut fresh = Vec::new();
-        let mut raw = Vec::new();
-        for update in updates {
-            let id = i64::from(update.id.0);
-            if store.update_seen(id)? {
-                continue;
-            }
-            raw.push((id, serde_json::to_vec(&update).unwrap_or_default()));
-            fresh.push(update);
+/// Drops delivered messages from the outbox every [`ACK_SWEEP`] until
+/// `stop` (batches do it too; this covers quiet times).
+///
+/// [`ACK_SWEEP`]: super::send::ACK_SWEEP
+pub async fn sweep_delivered(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(super::send::ACK_SWEEP) => {}
+            _ = stop.wait_for(|s| *s) => return,
         }
-        if !raw.is_empty() {
-            store.inbox_put(&raw)?;
-        }
-        Ok::<_, crate::store::StoreError>(fresh)
-    })
-    .await??;
-    for update in fresh {
-        dispatch.push(update, received);
+        let shared = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || shared.sender.sweep_delivered()).await;
     }
-    Ok(())
 }
 
 /// Long polling until `stop`. A rejected token ends it with an error.
@@ -190,11 +179,11 @@ pub async fn poll(
         if *stop.borrow() {
             return Ok(());
         }
-        let mut request = bot.get_updates().timeout(timeout).allowed_updates([
-            AllowedUpdate::Message,
-            AllowedUpdate::CallbackQuery,
-            AllowedUpdate::MyChatMember,
-        ]);
+        let mut request = bot
+            .get_updates()
+            .timeout(timeout)
+            .limit(BATCH as u8)
+            .allowed_updates(ALLOWED);
         if let Some(offset) = offset {
             request = request.offset(offset);
         }
@@ -205,12 +194,15 @@ pub async fn poll(
         match result {
             Ok(updates) => {
                 failures = 0;
-                if let Some(last) = updates.iter().map(|u| u.id.0).max() {
-                    offset = Some(last as i32 + 1);
+                let Some(last) = updates.iter().map(|u| u.id.0).max() else {
+                    continue;
+                };
+                // Confirmed to Telegram by the next request, which is sent
+                // only once the batch is durable.
+                for plan in decide_async(shared, updates, Source::Polled).await? {
+                    dispatch.push(plan);
                 }
-                if !updates.is_empty() {
-                    accept(shared, dispatch, updates).await?;
-                }
+                offset = Some(last as i32 + 1);
             }
             Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
                 anyhow::bail!("Telegram rejected the token in TELOXIDE_TOKEN (Unauthorized)")
@@ -231,44 +223,132 @@ pub async fn poll(
     }
 }
 
-/// Webhook mode: teloxide's axum listener on the config's
-/// `webhook_listen`, registered at `url`.
+/// The header Telegram sends with the secret given to `setWebhook`.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// An update posted to the webhook, and where to say whether it is
+/// durable (HTTP 200) or not (an error: Telegram retries).
+type Posted = (Update, oneshot::Sender<bool>);
+
+#[derive(Clone)]
+struct Hook {
+    updates: mpsc::Sender<Posted>,
+    secret: Arc<str>,
+}
+
+async fn hook(
+    axum::extract::State(hook): axum::extract::State<Hook>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    let secret = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
+    if secret != Some(hook.secret.as_bytes()) {
+        tracing::warn!("a webhook request without the secret token was refused");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(e) => {
+            // Sending it again would not make it readable.
+            tracing::warn!(error = %e, bytes = body.len(), "an unreadable update was dropped");
+            return StatusCode::OK;
+        }
+    };
+    let (done, durable) = oneshot::channel();
+    if hook.updates.send((update, done)).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match durable.await {
+        Ok(true) => StatusCode::OK,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// A secret for `setWebhook`, so only Telegram can post updates.
+fn webhook_secret() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Webhook mode: an HTTP listener on the config's `webhook_listen`,
+/// registered at `url` with a secret token. Each posted update is answered
+/// only once its batch is durable, so Telegram redelivers what a crash
+/// interrupted.
 pub async fn webhook(
     bot: &teloxide::Bot,
     shared: &Arc<Shared>,
     url: &str,
     dispatch: &mut Dispatch,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    use teloxide::update_listeners::webhooks::{axum, Options};
     let listen = shared
         .config
         .webhook_listen
         .clone()
         .unwrap_or_else(|| "127.0.0.1:8443".to_string());
-    let address = listen
+    let address: std::net::SocketAddr = listen
         .parse()
         .map_err(|e| anyhow::anyhow!("webhook_listen `{listen}`: {e}"))?;
     let url =
         reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("--webhook-url `{url}`: {e}"))?;
-    let mut listener = axum(bot.clone(), Options::new(address, url))
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (webhook_listen): {e}"))?;
+    let secret = webhook_secret()?;
+    bot.set_webhook(url.clone())
+        .secret_token(secret.clone())
+        .allowed_updates(ALLOWED)
+        .send()
         .await
         .map_err(|e| anyhow::anyhow!("setting the webhook failed: {e}"))?;
     tracing::info!(%listen, "webhook listening");
-    let stop_token = listener.stop_token();
-    let updates = listener.as_stream();
-    futures::pin_mut!(updates);
-    loop {
-        tokio::select! {
-            next = updates.next() => match next {
-                Some(Ok(update)) => accept(shared, dispatch, vec![update]).await?,
-                Some(Err(never)) => match never {},
-                None => return Ok(()),
-            },
-            _ = stop.wait_for(|s| *s) => {
-                stop_token.stop();
-                return Ok(());
+    let (updates, mut posted) = mpsc::channel::<Posted>(BATCH * 4);
+    let app = axum::Router::new()
+        .route(url.path(), axum::routing::post(hook))
+        .with_state(Hook {
+            updates,
+            secret: secret.into(),
+        });
+    let mut stop_server = stop;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_server.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    // Runs until the server has stopped and dropped its sender, so every
+    // request it accepted gets its answer.
+    while let Some(first) = posted.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match posted.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (updates, waiting): (Vec<Update>, Vec<oneshot::Sender<bool>>) =
+            batch.into_iter().unzip();
+        match decide_async(shared, updates, Source::Posted).await {
+            Ok(plans) => {
+                for done in waiting {
+                    let _ = done.send(true);
+                }
+                for plan in plans {
+                    dispatch.push(plan);
+                }
+            }
+            Err(e) => {
+                for done in waiting {
+                    let _ = done.send(false);
+                }
+                return Err(e);
             }
         }
     }
+    server.await??;
+    Ok(())
 }

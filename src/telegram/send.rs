@@ -1,21 +1,30 @@
-//! The outbox to Telegram. Rate limits by teloxide's `Throttle` (1 message
-//! a second per chat, 20 a minute per chat and per group, 30 a second
-//! overall); a 429 is waited out (`retry_after`) and retried, never
-//! dropped; a message is dropped from the outbox only once Telegram has it
-//! or has refused it for good (a blocked bot, a deleted chat).
+//! Taking decided steps in Telegram: the outbox, answers to button
+//! presses, edits, deletions. Rate limits by teloxide's `Throttle` (1
+//! message a second per chat, 20 a minute per chat and per group, 30 a
+//! second overall); a 429 is waited out (`retry_after`) and retried, never
+//! dropped; a message leaves the outbox only once Telegram has it or has
+//! refused it for good (a blocked bot, a deleted chat). Delivered ids are
+//! collected and dropped from the outbox with the next flush (the next
+//! batch's, or the ack sweep's within [`ACK_SWEEP`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use teloxide::adaptors::throttle::{Limits, Throttle};
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Message};
 use teloxide::RequestError;
 
+use super::handle::Step;
 use crate::admin::{bump, Metrics};
 use crate::brain::Choice;
 use crate::store::{Pending, SledStore, Store};
+
+/// Delivered messages leave the outbox durably at most this long after
+/// they were sent (sooner under load: every batch's flush takes them too).
+/// A crash inside this window sends them again after the restart.
+pub const ACK_SWEEP: Duration = Duration::from_millis(50);
 
 /// Telegram refuses callback data longer than this (bytes).
 pub const MAX_CALLBACK_DATA: usize = 64;
@@ -31,6 +40,8 @@ pub struct Sender {
     throttle: Option<Throttle<teloxide::Bot>>,
     metrics: Arc<Metrics>,
     store: Arc<SledStore>,
+    /// Outbox ids delivered and not yet dropped from the store.
+    delivered: Mutex<Vec<u64>>,
 }
 
 /// What a button sends back: the choice's value, or its position (`#2`)
@@ -123,13 +134,72 @@ impl Sender {
             throttle,
             metrics,
             store,
+            delivered: Mutex::new(Vec::new()),
         }
     }
 
-    /// The unthrottled bot, for requests that are not messages (answers to
-    /// button presses, edits, leaving a chat).
-    pub fn bot(&self) -> &teloxide::Bot {
-        &self.bot
+    /// The outbox ids delivered since the last call, to drop from the
+    /// store before its next flush.
+    pub fn take_delivered(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.delivered.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Drops delivered messages from the outbox durably (the ack sweep,
+    /// for when no batch flush comes soon). Blocking.
+    pub fn sweep_delivered(&self) {
+        let ids = self.take_delivered();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .outbox_sent(&ids)
+            .and_then(|()| self.store.flush())
+        {
+            tracing::error!(error = %e, "outbox not updated");
+        }
+    }
+
+    /// Takes one decided step. `received` is when its update arrived; the
+    /// first message delivered for it records the reply latency.
+    pub async fn take(&self, step: Step, received: &mut Option<Instant>) {
+        let bot = &self.bot;
+        let result = match step {
+            Step::Deliver { id, message } => {
+                if self.deliver(id, &message, *received).await {
+                    *received = None;
+                }
+                return;
+            }
+            Step::AnswerCallback(id) => bot.answer_callback_query(id).send().await.map(drop),
+            Step::Delete { chat, message } => bot
+                .delete_message(ChatId(chat), message)
+                .send()
+                .await
+                .map(drop),
+            Step::ShowPressed {
+                chat,
+                message,
+                original,
+                label,
+            } => match (original, label) {
+                (Some(text), Some(label)) => bot
+                    .edit_message_text(ChatId(chat), message, format!("{text}\n\n» {label}"))
+                    .reply_markup(InlineKeyboardMarkup::default())
+                    .send()
+                    .await
+                    .map(drop),
+                _ => bot
+                    .edit_message_reply_markup(ChatId(chat), message)
+                    .send()
+                    .await
+                    .map(drop),
+            },
+            Step::Leave(chat) => bot.leave_chat(ChatId(chat)).send().await.map(drop),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "a Telegram request other than a message failed");
+        }
     }
 
     /// Sends one text, waiting out 429s and retrying network failures.
@@ -202,12 +272,12 @@ impl Sender {
                         self.metrics.observe_latency(received.elapsed());
                     }
                     if let Some(ticket) = message.ticket {
-                        let store = self.store.clone();
-                        let (chat, id) = (message.chat, i64::from(sent.id.0));
-                        let _ = tokio::task::spawn_blocking(move || {
-                            store.link_message(chat, id, ticket)
-                        })
-                        .await;
+                        // In memory at once (an agent may answer the card
+                        // any moment), durable with the next flush.
+                        let id = i64::from(sent.id.0);
+                        if let Err(e) = self.store.link_message(message.chat, id, ticket) {
+                            tracing::error!(error = %e, "message not linked to its ticket");
+                        }
                     }
                 }
                 Ok(None) => delivered = false,
@@ -217,12 +287,10 @@ impl Sender {
                 }
             }
         }
-        let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || store.outbox_sent(id)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "outbox not updated"),
-            Err(e) => tracing::error!(error = %e, "outbox not updated"),
-        }
+        self.delivered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id);
         delivered
     }
 }

@@ -1,0 +1,262 @@
+//! A batch of updates, decided together and written in one transaction.
+//!
+//! sled writes every transaction (and every `Batch`) through to the disk
+//! at once, twice. One per update made the disk the bottleneck, so an
+//! update's writes are staged here: the sessions it saves, its id, and the
+//! replies it queues. Later updates of the same batch see the staged
+//! sessions. At the end, [`decide_batch`] writes everything in one
+//! transaction and flushes once. Tickets are still written as they are
+//! opened (rare, and durable at once as before).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use teloxide::types::{Update, UpdateKind};
+
+use super::handle::{decide, Plan, Step};
+use super::Shared;
+use crate::brain::Session;
+use crate::lang::Lang;
+use crate::store::{BatchRecord, ChatId, Pending, Store, StoreError};
+use crate::ticket::Ticket;
+
+/// Processed update ids kept to recognise redeliveries: Telegram redelivers
+/// only the unconfirmed tail, far fewer than this.
+const KEPT_UPDATE_IDS: i64 = 100_000;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Default)]
+struct Staged {
+    /// The language of a chat without a session (the user's Telegram
+    /// language) for the update being decided; `None` for desk actions.
+    initial_lang: Option<Lang>,
+    sessions: HashMap<ChatId, Session>,
+    updates: Vec<i64>,
+    seen: HashSet<i64>,
+    outbox: Vec<(u64, Pending)>,
+}
+
+/// The store as the app sees it while a batch is decided.
+pub(crate) struct BatchStore<'a> {
+    inner: &'a dyn Store,
+    staged: Mutex<Staged>,
+}
+
+impl<'a> BatchStore<'a> {
+    pub fn new(inner: &'a dyn Store) -> BatchStore<'a> {
+        BatchStore {
+            inner,
+            staged: Mutex::new(Staged::default()),
+        }
+    }
+
+    fn staged(&self) -> std::sync::MutexGuard<'_, Staged> {
+        self.staged.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A chat without a session starts in `lang` (the user's Telegram
+    /// language) during the next update; `None`: it has no session.
+    pub fn start_in(&self, lang: Option<Lang>) {
+        self.staged().initial_lang = lang;
+    }
+
+    /// Marks an update processed and queues its replies; returns their
+    /// deliveries. Written with the batch.
+    pub fn record(&self, update_id: i64, replies: Vec<Pending>) -> anyhow::Result<Vec<Step>> {
+        let mut steps = Vec::with_capacity(replies.len());
+        let mut ids = Vec::with_capacity(replies.len());
+        for _ in &replies {
+            ids.push(self.inner.outbox_id()?);
+        }
+        let mut staged = self.staged();
+        staged.updates.push(update_id);
+        staged.seen.insert(update_id);
+        for (id, message) in ids.into_iter().zip(replies) {
+            staged.outbox.push((id, message.clone()));
+            steps.push(Step::Deliver { id, message });
+        }
+        Ok(steps)
+    }
+
+    /// Writes the batch in one transaction (not yet flushed). Polled
+    /// updates are marked by the batch's last id, posted ones one by one.
+    fn commit(self, source: Source, last: Option<i64>) -> Result<()> {
+        let staged = self.staged.into_inner().unwrap_or_else(|e| e.into_inner());
+        let sessions: Vec<(ChatId, Session)> = staged.sessions.into_iter().collect();
+        let (updates, through) = match source {
+            Source::Polled => (&[][..], last),
+            Source::Posted => (&staged.updates[..], None),
+        };
+        self.inner.record_batch(&BatchRecord {
+            updates,
+            through,
+            sessions: &sessions,
+            outbox: &staged.outbox,
+        })
+    }
+}
+
+impl Store for BatchStore<'_> {
+    fn session(&self, chat: ChatId) -> Result<Option<Session>> {
+        let staged = self.staged();
+        if let Some(session) = staged.sessions.get(&chat) {
+            return Ok(Some(session.clone()));
+        }
+        let initial = staged.initial_lang;
+        drop(staged);
+        Ok(match (self.inner.session(chat)?, initial) {
+            (Some(session), _) => Some(session),
+            (None, Some(lang)) => Some(Session {
+                lang,
+                ..Session::default()
+            }),
+            (None, None) => None,
+        })
+    }
+    fn save_session(&self, chat: ChatId, session: &Session) -> Result<()> {
+        self.staged().sessions.insert(chat, session.clone());
+        Ok(())
+    }
+    fn create_ticket(&self, build: &mut dyn FnMut(u64) -> Ticket) -> Result<Ticket> {
+        self.inner.create_ticket(build)
+    }
+    fn save_ticket(&self, ticket: &Ticket) -> Result<()> {
+        self.inner.save_ticket(ticket)
+    }
+    fn ticket(&self, number: u64) -> Result<Option<Ticket>> {
+        self.inner.ticket(number)
+    }
+    fn tickets(&self) -> Result<Vec<Ticket>> {
+        self.inner.tickets()
+    }
+    fn queue(&self) -> Result<Vec<Ticket>> {
+        self.inner.queue()
+    }
+    fn chat_tickets(&self, chat: ChatId) -> Result<Vec<Ticket>> {
+        self.inner.chat_tickets(chat)
+    }
+    fn record_wait(&self, seconds: i64) -> Result<()> {
+        self.inner.record_wait(seconds)
+    }
+    fn recent_waits(&self) -> Result<Vec<i64>> {
+        self.inner.recent_waits()
+    }
+    fn mark_update(&self, update_id: i64) -> Result<bool> {
+        self.inner.mark_update(update_id)
+    }
+    fn update_seen(&self, update_id: i64) -> Result<bool> {
+        if self.staged().seen.contains(&update_id) {
+            return Ok(true);
+        }
+        self.inner.update_seen(update_id)
+    }
+    fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()> {
+        self.inner.record_batch(batch)
+    }
+    fn outbox_id(&self) -> Result<u64> {
+        self.inner.outbox_id()
+    }
+    fn forget_updates_before(&self, update_id: i64) -> Result<usize> {
+        self.inner.forget_updates_before(update_id)
+    }
+    fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>> {
+        self.inner.outbox_push(messages)
+    }
+    fn outbox(&self) -> Result<Vec<(u64, Pending)>> {
+        self.inner.outbox()
+    }
+    fn outbox_sent(&self, ids: &[u64]) -> Result<()> {
+        self.inner.outbox_sent(ids)
+    }
+    fn link_message(&self, chat: ChatId, message_id: i64, ticket: u64) -> Result<()> {
+        self.inner.link_message(chat, message_id, ticket)
+    }
+    fn message_ticket(&self, chat: ChatId, message_id: i64) -> Result<Option<u64>> {
+        self.inner.message_ticket(chat, message_id)
+    }
+    /// The batch flushes once, at its end.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The chat an update belongs to; updates without one share key 0.
+pub(crate) fn chat_of(update: &Update) -> i64 {
+    match &update.kind {
+        UpdateKind::Message(m) | UpdateKind::EditedMessage(m) => m.chat.id.0,
+        UpdateKind::CallbackQuery(q) => q
+            .message
+            .as_ref()
+            .map_or(q.from.id.0 as i64, |m| m.chat().id.0),
+        UpdateKind::MyChatMember(m) | UpdateKind::ChatMember(m) => m.chat.id.0,
+        _ => 0,
+    }
+}
+
+/// Where a batch came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// `getUpdates`: ids grow, and a batch is everything after the last
+    /// confirmed id.
+    Polled,
+    /// The webhook: updates may come in any order.
+    Posted,
+}
+
+/// Decides a batch of updates in order, drops delivered messages from the
+/// outbox, writes it all in one transaction and flushes once. An update
+/// that fails is logged and skipped; a failed write or flush fails the
+/// batch (nothing of it is sent or confirmed).
+pub(crate) fn decide_batch(
+    shared: &Shared,
+    updates: &[Update],
+    source: Source,
+    received: Instant,
+) -> Result<Vec<Plan>> {
+    let started = Instant::now();
+    let cpu0 = thread_cpu_us();
+    let store: &dyn Store = &*shared.store;
+    let batch = BatchStore::new(store);
+    let mut plans = Vec::with_capacity(updates.len());
+    for update in updates {
+        match decide(shared, &batch, update) {
+            Ok(steps) if !steps.is_empty() => plans.push(Plan {
+                chat: chat_of(update),
+                received,
+                steps,
+            }),
+            Ok(_) => {}
+            Err(e) => tracing::error!(update = update.id.0, error = %e, "update not handled"),
+        }
+    }
+    let newest = updates.iter().map(|u| i64::from(u.id.0)).max();
+    batch.commit(source, newest)?;
+    let delivered = shared.sender.take_delivered();
+    store.outbox_sent(&delivered)?;
+    if let (Source::Posted, Some(newest)) = (source, newest) {
+        store.forget_updates_before(newest - KEPT_UPDATE_IDS)?;
+    }
+    let decided = started.elapsed();
+    let cpu = thread_cpu_us() - cpu0;
+    store.flush()?;
+    tracing::debug!(
+        updates = updates.len(),
+        delivered = delivered.len(),
+        decide_us = decided.as_micros() as u64,
+        cpu_us = cpu,
+        flush_us = (started.elapsed() - decided).as_micros() as u64,
+        "batch"
+    );
+    Ok(plans)
+}
+
+fn thread_cpu_us() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
+}
