@@ -154,6 +154,27 @@ fn get(address: &str, path: &str) -> Option<String> {
     Some(body)
 }
 
+/// Posts `body` to a webhook; the HTTP status.
+fn post(address: &str, path: &str, secret: Option<&str>, body: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let secret = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n{secret}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
+}
+
 /// The sent message to `chat` whose keyboard has a button labelled
 /// `label`: (message id, callback data).
 fn button(api: &FakeApi, chat: i64, label: &str) -> Option<(i64, String)> {
@@ -541,4 +562,115 @@ fn agents_take_and_answer_tickets_from_their_group() {
         !stderr.contains("looking at your account"),
         "agent text in the log"
     );
+}
+
+#[test]
+fn the_webhook_takes_updates_with_its_secret_and_answers_each_once() {
+    let workspace = Workspace::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    std::fs::write(
+        workspace.path("kefu.toml"),
+        format!("[serve]\nwebhook_listen = \"{listen}\"\n"),
+    )
+    .unwrap();
+    let api = FakeApi::start();
+    let url = format!("http://{listen}/telegram/hook");
+    let server = Server::start(&workspace, &api, &["--no-throttle", "--webhook-url", &url]);
+    let set = api.calls_to("setWebhook");
+    assert_eq!(set.len(), 1, "setWebhook called once");
+    assert_eq!(set[0].body["url"], url.as_str());
+    let secret = set[0].body["secret_token"].as_str().unwrap().to_string();
+    assert!(secret.len() >= 32, "a long random secret: {secret}");
+    assert!(
+        api.calls_to("getUpdates").is_empty(),
+        "no long polling in webhook mode"
+    );
+
+    let user = 3001;
+    let update = api.message_update(user, "en", "/start").to_string();
+    let path = "/telegram/hook";
+    assert_eq!(post(&listen, path, None, &update), Some(401), "no secret");
+    assert_eq!(
+        post(&listen, path, Some("wrong"), &update),
+        Some(401),
+        "wrong secret"
+    );
+    // 200 means recorded: the reply is on its way.
+    assert_eq!(post(&listen, path, Some(&secret), &update), Some(200));
+    api.wait_until("the reply", WAIT, |api| !api.texts_to(user).is_empty());
+    // Telegram retries what it thinks failed: answered once all the same.
+    assert_eq!(post(&listen, path, Some(&secret), &update), Some(200));
+    // Something that is not an update is acknowledged and dropped.
+    assert_eq!(post(&listen, path, Some(&secret), "{not json"), Some(200));
+    let second = api
+        .message_update(user, "en", "my withdrawal has not arrived")
+        .to_string();
+    assert_eq!(post(&listen, path, Some(&secret), &second), Some(200));
+    let asked = "Which coin did you withdraw?";
+    api.wait_until("the second reply", WAIT, |api| {
+        api.texts_to(user).iter().any(|t| t == asked)
+    });
+    // Past the instant of sending: the kill is not mid-send.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = api.texts_to(user).len();
+    server.kill();
+
+    // A restart on the same data still knows both updates.
+    let server = Server::start(&workspace, &api, &["--no-throttle", "--webhook-url", &url]);
+    let secret = api.calls_to("setWebhook")[1].body["secret_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(post(&listen, path, Some(&secret), &second), Some(200));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(api.texts_to(user).len(), before, "{:?}", api.texts_to(user));
+    // The dialog goes on where it was.
+    let third = api.message_update(user, "en", "USDT").to_string();
+    assert_eq!(post(&listen, path, Some(&secret), &third), Some(200));
+    api.wait_until("the third reply", WAIT, |api| {
+        api.texts_to(user).len() > before
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let texts = api.texts_to(user);
+    assert_eq!(texts.iter().filter(|t| *t == asked).count(), 1, "{texts:?}");
+    assert!(texts.last().unwrap().contains("network"), "{texts:?}");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("webhook listening"), "{stderr}");
+}
+
+#[test]
+fn supervisors_reload_the_pack_from_the_agents_group() {
+    let workspace = Workspace::new();
+    std::fs::write(
+        workspace.path("kefu.toml"),
+        "[agents]\ngroup = -100600\n[[agents.member]]\nid = 51\nname = \"Sam\"\nrole = \"supervisor\"\n[[agents.member]]\nid = 52\nname = \"Ann\"\n",
+    )
+    .unwrap();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    let group = -100600;
+    api.send_group_text(group, 52, "/reload");
+    api.wait_until("the refusal", WAIT, |api| {
+        said(api, group, "Only supervisors can reload")
+    });
+    assert_eq!(server.metric("kefu_reloads_total"), 0.0);
+
+    api.send_group_text(group, 51, "/reload@kefu_test_bot");
+    api.wait_until("the report", WAIT, |api| said(api, group, "Pack reloaded"));
+    let intents = std::fs::read_dir(workspace.path("intents"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        // `_synonyms.toml` and `_out_of_scope.toml` are not intents.
+        .filter(|name| name.ends_with(".toml") && !name.starts_with('_'))
+        .count();
+    let report = api
+        .texts_to(group)
+        .into_iter()
+        .find(|t| t.contains("Pack reloaded"))
+        .unwrap();
+    assert!(report.contains(&format!("{intents} intents")), "{report}");
+    assert_eq!(server.metric("kefu_reloads_total"), 1.0);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
 }

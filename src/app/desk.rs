@@ -23,7 +23,7 @@ pub enum AgentInput<'a> {
     Reply { ticket: u64, text: &'a str },
 }
 
-const HELP: &str = "Agent commands:\n/queue — queued tickets (priority, then age)\n/take N — take a ticket\n/reply N text — answer the user (or reply to a card or relayed message)\n/note N text — internal note\n/resolve N — mark resolved; the user is asked for a rating\n/reassign N @name — give a ticket to another agent (supervisors)\n/mine — your open tickets";
+const HELP: &str = "Agent commands:\n/queue — queued tickets (priority, then age)\n/take N — take a ticket\n/reply N text — answer the user (or reply to a card or relayed message)\n/note N text — internal note\n/resolve N — mark resolved; the user is asked for a rating\n/reassign N @name — give a ticket to another agent (supervisors)\n/mine — your open tickets\n/reload — load intents and dialogs again (supervisors; in Telegram)";
 
 fn ago(seconds: i64) -> String {
     match seconds {

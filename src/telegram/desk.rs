@@ -19,8 +19,8 @@ use crate::store::{Pending, Store};
 
 /// The desk's commands: an agent's private message starting with one of
 /// these goes to the desk, not the user-side brain.
-const DESK_COMMANDS: [&str; 8] = [
-    "queue", "take", "reply", "note", "resolve", "reassign", "mine", "agent",
+const DESK_COMMANDS: [&str; 9] = [
+    "queue", "take", "reply", "note", "resolve", "reassign", "mine", "agent", "reload",
 ];
 
 pub fn is_desk_command(text: &str) -> bool {
@@ -66,6 +66,52 @@ fn run(
     batch.record(update_id, pending(handled.messages))
 }
 
+/// `/reload` from a supervisor: asks the reloader, which reports back to
+/// `chat`; anyone else is told it is for supervisors.
+fn reload(
+    shared: &Shared,
+    batch: &BatchStore<'_>,
+    update_id: i64,
+    chat: i64,
+    agent: i64,
+) -> anyhow::Result<Vec<Step>> {
+    use crate::config::Role;
+    let text = match shared.config.agent(agent).map(|a| a.role) {
+        Some(Role::Supervisor) => {
+            tracing::info!(chat, agent, "/reload from a supervisor");
+            match shared.reload.try_send(Some(chat)) {
+                Ok(()) => "Reloading intents and dialogs…",
+                Err(_) => "A reload is already under way.",
+            }
+        }
+        Some(Role::Agent) => "Only supervisors can reload the pack.",
+        None => {
+            tracing::warn!(
+                user = agent,
+                chat,
+                "/reload from someone not on the agent list was refused"
+            );
+            "Only supervisors can reload the pack."
+        }
+    };
+    batch.record(
+        update_id,
+        vec![Pending {
+            chat,
+            text: text.to_string(),
+            choices: Vec::new(),
+            ticket: None,
+        }],
+    )
+}
+
+fn is_reload(text: &str) -> bool {
+    text.trim_start()
+        .strip_prefix('/')
+        .and_then(|c| c.split_whitespace().next())
+        .is_some_and(|c| crate::brain::command_name(c) == "reload")
+}
+
 /// A message in the agents' group.
 pub fn on_group_message(
     shared: &Shared,
@@ -78,6 +124,9 @@ pub fn on_group_message(
     else {
         return batch.record(update_id, Vec::new());
     };
+    if is_reload(text) {
+        return reload(shared, batch, update_id, chat, agent);
+    }
     let action = if text.trim_start().starts_with('/') {
         Some(Action::Command(text))
     } else if let Some(replied) = message.reply_to_message() {
@@ -104,6 +153,9 @@ pub fn agent_command(
     agent: i64,
     text: &str,
 ) -> anyhow::Result<Vec<Step>> {
+    if is_reload(text) {
+        return reload(shared, batch, update_id, chat, agent);
+    }
     tracing::info!(chat, agent, "desk command in a private chat");
     run(shared, batch, update_id, chat, agent, Action::Command(text))
 }

@@ -71,6 +71,9 @@ pub(crate) struct Shared {
     pub intents: PathBuf,
     pub dialogs: PathBuf,
     pub compile: CompileOptions,
+    /// Asks the reloader for a reload; `Some(chat)`: say how it went there
+    /// (a supervisor's `/reload`).
+    pub reload: tokio::sync::mpsc::Sender<Option<i64>>,
 }
 
 /// The one-line error when there is no token.
@@ -167,6 +170,7 @@ async fn serve(
         );
     }
     set_commands(&bot).await;
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
     let shared = Arc::new(Shared {
         pack: ArcSwap::from_pointee(options.bot),
         store: store.clone(),
@@ -177,10 +181,10 @@ async fn serve(
         intents: options.intents,
         dialogs: options.dialogs,
         compile: options.compile,
+        reload: reload_tx.clone(),
     });
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
     spawn_signals(stop_tx, reload_tx)?;
 
     let admin_address = options.admin.or_else(|| shared.config.admin.clone());
@@ -239,7 +243,7 @@ async fn serve(
 /// SIGTERM and Ctrl-C stop; SIGHUP reloads the pack.
 fn spawn_signals(
     stop: tokio::sync::watch::Sender<bool>,
-    reload: tokio::sync::mpsc::Sender<()>,
+    reload: tokio::sync::mpsc::Sender<Option<i64>>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
@@ -252,7 +256,7 @@ fn spawn_signals(
                 _ = interrupt.recv() => break,
                 _ = hangup.recv() => {
                     tracing::info!("SIGHUP: reloading the pack");
-                    let _ = reload.try_send(());
+                    let _ = reload.try_send(None);
                 }
             }
         }

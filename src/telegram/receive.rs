@@ -147,16 +147,18 @@ pub async fn resume(shared: &Arc<Shared>, dispatch: &mut Dispatch) -> anyhow::Re
     Ok(())
 }
 
-/// Drops delivered messages from the outbox every [`ACK_SWEEP`] until
-/// `stop` (batches do it too; this covers quiet times).
+/// Drops delivered messages from the outbox [`ACK_SWEEP`] after a
+/// delivery, until `stop` (each batch does it too; this covers quiet
+/// times). Sleeps while nothing is delivered.
 ///
 /// [`ACK_SWEEP`]: super::send::ACK_SWEEP
 pub async fn sweep_delivered(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(super::send::ACK_SWEEP) => {}
+            _ = shared.sender.delivered_news.notified() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+        tokio::time::sleep(super::send::ACK_SWEEP).await;
         let shared = shared.clone();
         let _ = tokio::task::spawn_blocking(move || shared.sender.sweep_delivered()).await;
     }

@@ -2,7 +2,8 @@
 //! second (file names, sizes, modification times); a change that has
 //! stayed put for a second, or SIGHUP, loads the pack again. The new pack
 //! goes live only if it loads cleanly; otherwise the old one keeps serving
-//! and the problems are logged (and posted to the agents' group).
+//! and the problems are logged (and posted to the agents' group). A
+//! supervisor's `/reload` in Telegram forces one and is told how it went.
 //! Sessions continue: the brain restarts a dialog politely when the node
 //! it waited on is gone.
 
@@ -45,29 +46,30 @@ async fn current(shared: &Arc<Shared>) -> Fingerprint {
 /// Watches until `stop`.
 pub async fn watch(
     shared: Arc<Shared>,
-    mut hangups: mpsc::Receiver<()>,
+    mut requests: mpsc::Receiver<Option<i64>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut loaded = current(&shared).await;
     let mut previous = loaded.clone();
     loop {
         let forced = tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => false,
-            Some(()) = hangups.recv() => true,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => None,
+            Some(report) = requests.recv() => Some(report),
             _ = stop.wait_for(|s| *s) => return,
         };
         let now = current(&shared).await;
         // Editors write in several steps: wait until a change holds still.
         let settled = now == previous && now != loaded;
         previous = now.clone();
-        if forced || settled {
+        if forced.is_some() || settled {
             loaded = now;
-            reload(&shared).await;
+            reload(&shared, forced.flatten()).await;
         }
     }
 }
 
-async fn reload(shared: &Arc<Shared>) {
+/// Loads the pack again; `report`: the chat that asked, told the outcome.
+async fn reload(shared: &Arc<Shared>, report: Option<i64>) {
     let inputs = (
         shared.intents.clone(),
         shared.dialogs.clone(),
@@ -80,9 +82,18 @@ async fn reload(shared: &Arc<Shared>) {
     .await;
     let problems: Vec<String> = match result {
         Ok(Ok(loaded)) => {
+            let text = format!(
+                "✅ Pack reloaded: {} intents, {} dialogs, {} warning(s).",
+                loaded.bot.intents.intents().len(),
+                loaded.bot.dialogs.len(),
+                loaded.warnings.len()
+            );
             shared.pack.store(Arc::new(loaded.bot));
             bump(&shared.metrics.reloads);
             tracing::info!(warnings = loaded.warnings.len(), "pack reloaded");
+            if let Some(chat) = report {
+                super::desk::push_and_send(shared, vec![notice(chat, text)]).await;
+            }
             return;
         }
         Ok(Err(LoadError::Invalid(problems))) => problems.iter().map(ToString::to_string).collect(),
@@ -97,21 +108,25 @@ async fn reload(shared: &Arc<Shared>) {
         problems = problems.len(),
         "pack reload refused; the old pack keeps serving"
     );
-    if let Some(group) = shared.config.agents_group {
-        let mut text = format!(
-            "⚠️ kefu: the new pack was refused ({} problem(s)); the old one keeps serving.\n",
-            problems.len()
-        );
-        for problem in problems.iter().take(10) {
-            text.push_str(problem);
-            text.push('\n');
-        }
-        let message = Pending {
-            chat: group,
-            text,
-            choices: Vec::new(),
-            ticket: None,
-        };
-        super::desk::push_and_send(shared, vec![message]).await;
+    let mut text = format!(
+        "⚠️ kefu: the new pack was refused ({} problem(s)); the old one keeps serving.\n",
+        problems.len()
+    );
+    for problem in problems.iter().take(10) {
+        text.push_str(problem);
+        text.push('\n');
+    }
+    let mut chats: Vec<i64> = shared.config.agents_group.into_iter().collect();
+    chats.extend(report.filter(|chat| !chats.contains(chat)));
+    let messages = chats.into_iter().map(|chat| notice(chat, &text)).collect();
+    super::desk::push_and_send(shared, messages).await;
+}
+
+fn notice(chat: i64, text: impl Into<String>) -> Pending {
+    Pending {
+        chat,
+        text: text.into(),
+        choices: Vec::new(),
+        ticket: None,
     }
 }

@@ -21,10 +21,10 @@ use crate::admin::{bump, Metrics};
 use crate::brain::Choice;
 use crate::store::{Pending, SledStore, Store};
 
-/// Delivered messages leave the outbox durably at most this long after
+/// Delivered messages leave the outbox durably about this long after
 /// they were sent (sooner under load: every batch's flush takes them too).
 /// A crash inside this window sends them again after the restart.
-pub const ACK_SWEEP: Duration = Duration::from_millis(50);
+pub const ACK_SWEEP: Duration = Duration::from_millis(5);
 
 /// Telegram refuses callback data longer than this (bytes).
 pub const MAX_CALLBACK_DATA: usize = 64;
@@ -42,6 +42,8 @@ pub struct Sender {
     store: Arc<SledStore>,
     /// Outbox ids delivered and not yet dropped from the store.
     delivered: Mutex<Vec<u64>>,
+    /// Told when `delivered` gets an id (wakes the ack sweep).
+    pub delivered_news: tokio::sync::Notify,
 }
 
 /// What a button sends back: the choice's value, or its position (`#2`)
@@ -135,6 +137,7 @@ impl Sender {
             metrics,
             store,
             delivered: Mutex::new(Vec::new()),
+            delivered_news: tokio::sync::Notify::new(),
         }
     }
 
@@ -291,6 +294,7 @@ impl Sender {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(id);
+        self.delivered_news.notify_one();
         delivered
     }
 }

@@ -84,6 +84,32 @@ fn bot_user() -> Value {
     json!({ "id": BOT_ID, "is_bot": true, "first_name": "kefu", "username": "kefu_test_bot" })
 }
 
+/// The fields of a multipart form (teloxide sends `setWebhook` so, as it
+/// may carry a certificate) as a JSON object of strings.
+fn form_fields(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split("\r\n--") {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.trim_end_matches("\r\n").trim_end_matches("--");
+        fields.insert(name.to_string(), Value::String(value.to_string()));
+    }
+    if fields.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(fields)
+    }
+}
+
 pub fn user_json(id: i64, lang: &str) -> Value {
     json!({ "id": id, "is_bot": false, "first_name": "User", "language_code": lang })
 }
@@ -93,7 +119,7 @@ async fn api(
     Path((token, method)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| form_fields(&body));
     // teloxide writes `SendMessage`; Telegram ignores the case.
     let mut chars = method.chars();
     let method: String = chars
@@ -264,6 +290,15 @@ impl FakeApi {
             state,
             _runtime: None,
         }
+    }
+
+    /// An update a user's message makes, for posting to a webhook (not
+    /// queued for getUpdates).
+    pub fn message_update(&self, user: i64, lang: &str, text: &str) -> Value {
+        let message = self.private_message(user, lang, text);
+        let mut inner = self.state.inner.lock().unwrap();
+        inner.next_update += 1;
+        json!({ "update_id": inner.next_update, "message": message })
     }
 
     fn push(&self, kind: &str, payload: Value) -> i64 {
