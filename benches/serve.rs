@@ -44,22 +44,23 @@ fn main() {
         .unwrap();
     println!("{users} concurrent users, {rounds} messages each, rate limits off, fake Bot API on loopback");
     println!(
-        "{:<6} {:>10} {:>9} {:>9} {:>9}",
-        "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB"
+        "{:<6} {:>10} {:>9} {:>9} {:>9} {:>12}",
+        "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB", "CPU µs/msg"
     );
     let echo = runtime.block_on(measure("echo", users, rounds));
     let kefu = runtime.block_on(measure("kefu", users, rounds));
     for (name, r) in [("echo", &echo), ("kefu", &kefu)] {
         println!(
-            "{name:<6} {:>10.0} {:>9.1} {:>9.1} {:>9.1}",
-            r.throughput, r.p50_ms, r.p99_ms, r.rss_mb
+            "{name:<6} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>12.0}",
+            r.throughput, r.p50_ms, r.p99_ms, r.rss_mb, r.cpu_us_per_message
         );
     }
     println!(
-        "kefu/echo: throughput {:.2}x (target >= 0.8), p99 {:.2}x (target <= 2), RSS {:.0} MB (target <= 100)",
+        "kefu/echo: throughput {:.2}x (target >= 0.8), p99 {:.2}x (target <= 2), RSS {:.0} MB (target <= 100), CPU per message {:.2}x",
         kefu.throughput / echo.throughput,
         kefu.p99_ms / echo.p99_ms,
-        kefu.rss_mb
+        kefu.rss_mb,
+        kefu.cpu_us_per_message / echo.cpu_us_per_message
     );
 }
 
@@ -86,6 +87,27 @@ struct Results {
     p50_ms: f64,
     p99_ms: f64,
     rss_mb: f64,
+    /// The bot process's CPU time (user + system) per message under load:
+    /// steadier than messages/s on a shared machine.
+    cpu_us_per_message: f64,
+}
+
+/// A process's CPU time so far (user + system), in microseconds.
+fn cpu_us(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is the
+    // 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz * 1e6
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
@@ -165,6 +187,7 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
             replies[i] = count.max(1);
         }
     }
+    let cpu_before = cpu_us(child.id());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for user in 0..users as i64 {
@@ -196,6 +219,7 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
         latencies.extend(task.await.unwrap());
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_us(child.id()) - cpu_before;
     let rss_mb = peak_rss_mb(child.id());
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -208,5 +232,6 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
         p50_ms: at(0.5),
         p99_ms: at(0.99),
         rss_mb,
+        cpu_us_per_message: cpu / latencies.len() as f64,
     }
 }

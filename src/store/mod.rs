@@ -531,11 +531,19 @@ impl SledStore {
             .filter(|(_, n)| *n >= first_new)
             .map(|(line, n)| (line_key(chat, n), encode_line(n, line)))
             .collect();
-        let mut meta = Session {
+        // Every field but the transcript (no `..`: a new field must be
+        // placed here on purpose).
+        let meta = Session {
+            lang: session.lang,
+            lang_pinned: session.lang_pinned,
+            offered: session.offered.clone(),
+            misses: session.misses,
+            dialog: session.dialog.clone(),
+            pending_switch: session.pending_switch.clone(),
+            last_active: session.last_active,
             transcript: Vec::new(),
-            ..session.clone()
+            lines: end,
         };
-        meta.lines = end;
         let mut kept = session.clone();
         kept.lines = end;
         Ok(SessionWrite {

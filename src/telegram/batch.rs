@@ -216,7 +216,6 @@ pub(crate) fn decide_batch(
     received: Instant,
 ) -> Result<Vec<Plan>> {
     let started = Instant::now();
-    let cpu0 = thread_cpu_us();
     let store: &dyn Store = &*shared.store;
     let batch = BatchStore::new(store);
     let mut plans = Vec::with_capacity(updates.len());
@@ -239,24 +238,13 @@ pub(crate) fn decide_batch(
         store.forget_updates_before(newest - KEPT_UPDATE_IDS)?;
     }
     let decided = started.elapsed();
-    let cpu = thread_cpu_us() - cpu0;
     store.flush()?;
     tracing::debug!(
         updates = updates.len(),
         delivered = delivered.len(),
         decide_us = decided.as_micros() as u64,
-        cpu_us = cpu,
         flush_us = (started.elapsed() - decided).as_micros() as u64,
         "batch"
     );
     Ok(plans)
-}
-
-fn thread_cpu_us() -> u64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
 }

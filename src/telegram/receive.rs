@@ -8,6 +8,7 @@
 //! parallel, and a slow chat never holds up the next batch.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -158,7 +159,12 @@ pub async fn sweep_delivered(shared: Arc<Shared>, mut stop: watch::Receiver<bool
             _ = shared.sender.delivered_news.notified() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+        let takes = shared.sender.takes.load(Ordering::Acquire);
         tokio::time::sleep(super::send::ACK_SWEEP).await;
+        if shared.sender.takes.load(Ordering::Acquire) != takes {
+            // A batch came meanwhile and took them with its flush.
+            continue;
+        }
         let shared = shared.clone();
         let _ = tokio::task::spawn_blocking(move || shared.sender.sweep_delivered()).await;
     }

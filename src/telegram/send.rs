@@ -44,6 +44,9 @@ pub struct Sender {
     delivered: Mutex<Vec<u64>>,
     /// Told when `delivered` gets an id (wakes the ack sweep).
     pub delivered_news: tokio::sync::Notify,
+    /// How many times `delivered` was taken (the sweep leaves the work to
+    /// batches while they come).
+    pub takes: std::sync::atomic::AtomicU64,
 }
 
 /// What a button sends back: the choice's value, or its position (`#2`)
@@ -138,12 +141,14 @@ impl Sender {
             store,
             delivered: Mutex::new(Vec::new()),
             delivered_news: tokio::sync::Notify::new(),
+            takes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// The outbox ids delivered since the last call, to drop from the
     /// store before its next flush.
     pub fn take_delivered(&self) -> Vec<u64> {
+        self.takes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         std::mem::take(&mut *self.delivered.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
