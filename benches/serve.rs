@@ -44,14 +44,15 @@ fn main() {
         .unwrap();
     println!("{users} concurrent users, {rounds} messages each, rate limits off, fake Bot API on loopback");
     println!(
-        "{:<6} {:>10} {:>9} {:>9} {:>9} {:>12}",
+        "{:<9} {:>10} {:>9} {:>9} {:>9} {:>12}",
         "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB", "CPU µs/msg"
     );
     let echo = runtime.block_on(measure("echo", users, rounds));
+    let long = runtime.block_on(measure("echo-long", users, rounds));
     let kefu = runtime.block_on(measure("kefu", users, rounds));
-    for (name, r) in [("echo", &echo), ("kefu", &kefu)] {
+    for (name, r) in [("echo", &echo), ("echo-long", &long), ("kefu", &kefu)] {
         println!(
-            "{name:<6} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>12.0}",
+            "{name:<9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>12.0}",
             r.throughput, r.p50_ms, r.p99_ms, r.rss_mb, r.cpu_us_per_message
         );
     }
@@ -64,7 +65,11 @@ fn main() {
     );
 }
 
-/// A minimal teloxide echo bot (the yardstick).
+/// A minimal teloxide echo bot (the yardstick). With KEFU_BENCH_ECHO=long
+/// (`echo-long`, for context only) it pads each reply to the length of
+/// kefu's longest answer in the script, to show what reply size alone costs.
+const LONG_REPLY_CHARS: usize = 1_500;
+
 fn echo_bot() {
     use teloxide::prelude::*;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -73,9 +78,15 @@ fn echo_bot() {
         .unwrap();
     runtime.block_on(async {
         let bot = Bot::from_env();
-        let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
-            bot.send_message(msg.chat.id, msg.text().unwrap_or("?"))
-                .await?;
+        let long = std::env::var("KEFU_BENCH_ECHO").is_ok_and(|v| v == "long");
+        let handler = Update::filter_message().endpoint(move |bot: Bot, msg: Message| async move {
+            let text = msg.text().unwrap_or("?");
+            let reply = if long {
+                text.repeat(LONG_REPLY_CHARS / text.len().max(1) + 1)
+            } else {
+                text.to_string()
+            };
+            bot.send_message(msg.chat.id, reply).await?;
             respond(())
         });
         Dispatcher::builder(bot, handler).build().dispatch().await;
@@ -121,9 +132,9 @@ fn peak_rss_mb(pid: u32) -> f64 {
 
 fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path) -> Child {
     let root = env!("CARGO_MANIFEST_DIR");
-    let mut command = if bot == "echo" {
+    let mut command = if bot.starts_with("echo") {
         let mut c = Command::new(std::env::current_exe().unwrap());
-        c.env("KEFU_BENCH_ECHO", "1");
+        c.env("KEFU_BENCH_ECHO", if bot == "echo" { "1" } else { "long" });
         c
     } else {
         let mut c = Command::new(env!("CARGO_BIN_EXE_kefu"));
