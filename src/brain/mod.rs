@@ -591,12 +591,13 @@ impl Turn<'_> {
             self.effects.extend(effects);
             return self.flow(flow);
         }
-        // Not an answer: did the user change the subject? (A bare number
-        // or a symbol says nothing about a subject.)
+        // Not an answer: did the user change the subject? (A bare number,
+        // a symbol, or a coin or network name alone says nothing about a
+        // subject: "USDT" in reply to "which network?" is a wrong answer.)
         let has_words = crate::text::normalize(text)
             .chars()
             .any(char::is_alphabetic);
-        let verdict = if has_words {
+        let verdict = if has_words && !crate::dialog::values::is_bare_value(text) {
             self.bot.intents.classify(text).verdict
         } else {
             Verdict::NoMatch

@@ -280,6 +280,24 @@ pub fn prefill(kind: Kind, text: &str, now: NaiveDateTime) -> Option<String> {
     }
 }
 
+/// The message is nothing but coin or network names ("USDT", "usdt
+/// trc20", "波场"): an answer to some question, never a new subject.
+pub fn is_bare_value(text: &str) -> bool {
+    let text: String = text.nfkc().collect::<String>().to_lowercase();
+    let text = text
+        .trim()
+        .trim_end_matches(['.', '。', '!', '！', '?', '？']);
+    if text.is_empty() {
+        return false;
+    }
+    let known = |word: &str| lookup(COINS, word).is_some() || lookup(NETWORKS, word).is_some();
+    if text.chars().any(crate::text::is_han) {
+        return known(text) && text.chars().count() <= 6;
+    }
+    let words = words(text);
+    !words.is_empty() && words.len() <= 3 && words.iter().all(|w| known(w))
+}
+
 /// Latin words of a message, lower-cased, for whole-word lookups.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
@@ -488,6 +506,22 @@ mod tests {
 
     fn get(kind: Kind, text: &str) -> Option<String> {
         extract(kind, text, now())
+    }
+
+    #[test]
+    fn coin_and_network_names_alone_are_bare_values() {
+        for text in ["USDT", "usdt trc20", "ETH.", "波场", "BTC?"] {
+            assert!(is_bare_value(text), "{text}");
+        }
+        for text in [
+            "",
+            "my usdt order failed",
+            "usdt withdrawal",
+            "提现",
+            "123456",
+        ] {
+            assert!(!is_bare_value(text), "{text}");
+        }
     }
 
     #[test]
