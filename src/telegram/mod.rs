@@ -10,12 +10,14 @@
 //!   recorded and flushed once before Telegram is told it arrived and
 //!   before any reply goes out; then each chat's steps are taken in order
 //!   by that chat's task (chats in parallel).
-//! - `handle` — one update, synchronously: flood control, the brain, and
-//!   one atomic store write (update id + session + outbox).
+//! - `batch` — the store as a batch sees it (sessions, update ids and
+//!   replies staged, then written in one transaction) and the batch loop.
+//! - `handle` — one update, synchronously: flood control, then the brain
+//!   or the desk; what to do in Telegram comes back as steps.
 //! - `send` — the steps in Telegram: the outbox (rate limits, 429s waited
 //!   out, long texts split, keyboards), button answers, edits, deletions.
-//! - `reload` — the pack swapped whole when its files change or on SIGHUP,
-//!   only if it loads cleanly.
+//! - `reload` — the pack swapped whole when its files change, on SIGHUP or
+//!   a supervisor's `/reload`, only if it loads cleanly.
 //! - `desk` — the agents' group: commands, card buttons, replies to cards.
 //!
 //! Why not teloxide's `Dispatcher`: it confirms updates to Telegram as it
