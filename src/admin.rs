@@ -47,6 +47,12 @@ pub struct Metrics {
     /// Successful and failed pack reloads.
     pub reloads: AtomicU64,
     pub reload_errors: AtomicU64,
+    /// Free-text messages the classifier found ambiguous (the user was
+    /// offered a choice) or did not understand (a fallback).
+    pub ambiguous: AtomicU64,
+    pub fallbacks: AtomicU64,
+    /// Messages matched, by intent id.
+    matched: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros_sum: AtomicU64,
@@ -57,6 +63,19 @@ pub fn bump(counter: &AtomicU64) {
 }
 
 impl Metrics {
+    /// Counts what the classifier made of a message.
+    pub fn count_verdict(&self, outcome: &crate::brain::Outcome) {
+        use crate::brain::Outcome;
+        match outcome {
+            Outcome::Matched(intent) => {
+                let mut matched = self.matched.lock().unwrap_or_else(|e| e.into_inner());
+                *matched.entry(intent.clone()).or_default() += 1;
+            }
+            Outcome::Ambiguous => bump(&self.ambiguous),
+            Outcome::Fallback => bump(&self.fallbacks),
+        }
+    }
+
     /// Records the time from receiving an update to its first reply sent.
     pub fn observe_latency(&self, latency: Duration) {
         let secs = latency.as_secs_f64();
@@ -73,7 +92,7 @@ impl Metrics {
     /// The Prometheus text exposition; ticket counts come from the store.
     pub fn render(&self, store: &dyn Store) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 10] = [
+        let counters: [(&str, &str, &AtomicU64); 12] = [
             (
                 "kefu_updates_total",
                 "Telegram updates received",
@@ -120,6 +139,16 @@ impl Metrics {
                 "Refused pack reloads",
                 &self.reload_errors,
             ),
+            (
+                "kefu_ambiguous_total",
+                "Messages that matched several intents (the user was asked which)",
+                &self.ambiguous,
+            ),
+            (
+                "kefu_fallbacks_total",
+                "Messages not understood (the bot asked again or offered topics)",
+                &self.fallbacks,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
@@ -128,6 +157,15 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP kefu_matched_total Messages matched, by intent\n# TYPE kefu_matched_total counter"
+        );
+        let matched = self.matched.lock().unwrap_or_else(|e| e.into_inner());
+        for (intent, count) in matched.iter() {
+            let _ = writeln!(out, "kefu_matched_total{{intent=\"{intent}\"}} {count}");
+        }
+        drop(matched);
         let _ = writeln!(
             out,
             "# HELP kefu_tickets Tickets by status\n# TYPE kefu_tickets gauge"

@@ -495,7 +495,10 @@ mod never_panics {
                 chat.now += gaps[i];
                 let reply = if *button { chat.press(text) } else { chat.say(text) };
                 let acted = !reply.is_empty()
-                    || chat.effects.iter().any(|e| !matches!(e, Effect::Reply { .. }));
+                    || chat
+                        .effects
+                        .iter()
+                        .any(|e| !matches!(e, Effect::Reply { .. } | Effect::Verdict(_)));
                 prop_assert!(acted, "no answer to {:?}", text);
                 // The session always points at a node that exists.
                 if let Some(state) = &chat.session.dialog {
@@ -504,4 +507,24 @@ mod never_panics {
             }
         }
     }
+}
+
+#[test]
+fn each_free_text_message_reports_what_the_classifier_made_of_it() {
+    use kefu::brain::Outcome;
+    let verdict = |chat: &Chat| {
+        chat.effects.iter().find_map(|e| match e {
+            Effect::Verdict(outcome) => Some(outcome.clone()),
+            _ => None,
+        })
+    };
+    let mut chat = Chat::new(bot());
+    chat.say("my deposit never showed up");
+    assert_eq!(verdict(&chat), Some(Outcome::Matched("deposit".into())));
+    chat.say("写一首关于大海的诗");
+    assert_eq!(verdict(&chat), Some(Outcome::Fallback));
+    chat.say("1");
+    assert_eq!(verdict(&chat), Some(Outcome::Fallback), "a bare number");
+    chat.say("/status");
+    assert_eq!(verdict(&chat), None, "commands are not classified");
 }

@@ -318,6 +318,15 @@ fn a_dialog_with_buttons_ends_in_a_ticket() {
     assert!(api.texts_to(504).iter().any(|t| t.contains("⚠️")));
     assert!(api.texts_to(504).iter().all(|t| !t.contains("sausage")));
 
+    // What the classifier made of the messages, by intent.
+    api.send_text(505, "en", "write me a poem about the sea");
+    api.wait_until("the fallback answer", WAIT, |api| {
+        !api.texts_to(505).is_empty()
+    });
+    assert!(server.metric("kefu_matched_total{intent=\"account_locked\"}") >= 1.0);
+    assert!(server.metric("kefu_fallbacks_total") >= 1.0);
+    assert!(server.metric("kefu_messages_in_total") >= 3.0);
+
     // Another group: one polite message, then the bot leaves.
     api.send_group_text(-100777, 9, "hello bot");
     api.wait_until("leaving the group", WAIT, |api| {

@@ -58,6 +58,8 @@ pub struct Handled {
     /// The user's message held a secret: the adapter deletes it from the
     /// chat where it can.
     pub delete_input: bool,
+    /// What the classifier made of the message, when it was asked.
+    pub verdict: Option<brain::Outcome>,
 }
 
 /// Who handles tickets, from the configuration.
@@ -149,6 +151,7 @@ impl<'a> App<'a> {
                     handled.messages.push(Outgoing::text(chat, text));
                 }
                 Effect::DeleteInput => handled.delete_input = true,
+                Effect::Verdict(outcome) => handled.verdict = Some(outcome),
             }
         }
         self.store.flush()?;

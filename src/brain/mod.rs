@@ -138,6 +138,18 @@ pub enum Effect {
     /// adapter can (in Telegram, the bot may delete messages in private
     /// chats).
     DeleteInput,
+    /// What the classifier made of a free-text message (outside a dialog),
+    /// for the adapters' counts; nothing to show.
+    Verdict(Outcome),
+}
+
+/// The classifier's verdict on one message, by intent id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Matched(String),
+    Ambiguous,
+    /// Not understood: the bot fell back to asking again or offering topics.
+    Fallback,
 }
 
 impl Effect {
@@ -387,6 +399,7 @@ impl Turn<'_> {
             && !matches!(normalized.trim(), "88" | "886" | "3q")
         {
             self.session.misses += 1;
+            self.effects.push(Effect::Verdict(Outcome::Fallback));
             return self.say(texts::not_understood(self.lang()));
         }
         self.classify(trimmed);
@@ -709,6 +722,14 @@ impl Turn<'_> {
     fn classify(&mut self, text: &str) {
         let lang = self.lang();
         let classification = self.bot.intents.classify(text);
+        let outcome = match &classification.verdict {
+            Verdict::Matched(intent) => {
+                Outcome::Matched(self.bot.intents.intent(*intent).id.clone())
+            }
+            Verdict::Ambiguous(_) => Outcome::Ambiguous,
+            Verdict::NoMatch => Outcome::Fallback,
+        };
+        self.effects.push(Effect::Verdict(outcome));
         match classification.verdict {
             Verdict::Matched(intent) => self.start_intent_with(intent, Some(text)),
             Verdict::Ambiguous(intents) => {

@@ -179,6 +179,9 @@ fn turn(
     let handled = app.handle(chat, input, unix_now());
     batch.start_in(None);
     let handled = handled?;
+    if let Some(verdict) = &handled.verdict {
+        shared.metrics.count_verdict(verdict);
+    }
     if let Some(error) = &handled.session_reset {
         tracing::warn!(chat, error = %error, "unreadable session started afresh");
     }
