@@ -37,6 +37,14 @@ impl Workspace {
         Workspace { dir }
     }
 
+    /// A workspace whose `kefu.toml` (read from the working directory)
+    /// holds `config`.
+    fn with_config(config: &str) -> Workspace {
+        let workspace = Workspace::new();
+        std::fs::write(workspace.path("kefu.toml"), config).unwrap();
+        workspace
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -478,12 +486,7 @@ fn a_valid_pack_change_goes_live_and_a_broken_one_is_refused() {
 
 #[test]
 fn flooding_users_are_told_once_to_slow_down() {
-    let workspace = Workspace::new();
-    std::fs::write(
-        workspace.path("kefu.toml"),
-        "[limits]\nflood_messages = 3\nflood_window = \"1m\"\n",
-    )
-    .unwrap();
+    let workspace = Workspace::with_config("[limits]\nflood_messages = 3\nflood_window = \"1m\"\n");
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &["--no-throttle"]);
     for _ in 0..6 {
@@ -524,12 +527,9 @@ fn a_missing_or_rejected_token_is_one_line_and_exit_2() {
 
 #[test]
 fn agents_take_and_answer_tickets_from_their_group() {
-    let workspace = Workspace::new();
-    std::fs::write(
-        workspace.path("kefu.toml"),
+    let workspace = Workspace::with_config(
         "[agents]\ngroup = -100500\n[[agents.member]]\nid = 42\nname = \"Alice\"\n",
-    )
-    .unwrap();
+    );
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &["--no-throttle"]);
     let (user, group) = (1001, -100500);
@@ -575,13 +575,8 @@ fn agents_take_and_answer_tickets_from_their_group() {
 
 #[test]
 fn the_webhook_takes_updates_with_its_secret_and_answers_each_once() {
-    let workspace = Workspace::new();
     let listen = format!("127.0.0.1:{}", free_port());
-    std::fs::write(
-        workspace.path("kefu.toml"),
-        format!("[serve]\nwebhook_listen = \"{listen}\"\n"),
-    )
-    .unwrap();
+    let workspace = Workspace::with_config(&format!("[serve]\nwebhook_listen = \"{listen}\"\n"));
     let api = FakeApi::start();
     let url = format!("http://{listen}/telegram/hook");
     let server = Server::start(&workspace, &api, &["--no-throttle", "--webhook-url", &url]);
@@ -650,12 +645,9 @@ fn the_webhook_takes_updates_with_its_secret_and_answers_each_once() {
 
 #[test]
 fn supervisors_reload_the_pack_from_the_agents_group() {
-    let workspace = Workspace::new();
-    std::fs::write(
-        workspace.path("kefu.toml"),
+    let workspace = Workspace::with_config(
         "[agents]\ngroup = -100600\n[[agents.member]]\nid = 51\nname = \"Sam\"\nrole = \"supervisor\"\n[[agents.member]]\nid = 52\nname = \"Ann\"\n",
-    )
-    .unwrap();
+    );
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &["--no-throttle"]);
     let group = -100600;

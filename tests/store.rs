@@ -162,7 +162,7 @@ fn a_batch_is_recorded_with_its_sessions_and_outbox_at_once() {
             .record_batch(&BatchRecord {
                 updates: &[41, 42],
                 through: None,
-                sessions: &[(5, session)],
+                sessions: &[(5, &session)],
                 outbox: &[(a, reply.clone()), (b, second.clone())],
             })
             .unwrap();

@@ -87,6 +87,18 @@ pub struct Pending {
     pub ticket: Option<u64>,
 }
 
+impl Pending {
+    /// A plain text, about no ticket.
+    pub fn text(chat: ChatId, text: impl Into<String>) -> Pending {
+        Pending {
+            chat,
+            text: text.into(),
+            choices: Vec::new(),
+            ticket: None,
+        }
+    }
+}
+
 /// What a batch of processed updates changed. [`Store::record_batch`]
 /// writes it all or nothing, so each update is either unseen or fully
 /// handled.
@@ -99,7 +111,7 @@ pub struct BatchRecord<'a> {
     /// ids grow and a batch is a contiguous run): one write per batch.
     pub through: Option<i64>,
     /// The sessions they changed (the last version of each).
-    pub sessions: &'a [(ChatId, Session)],
+    pub sessions: &'a [(ChatId, &'a Session)],
     /// The replies to send, with ids from [`Store::outbox_id`], in order.
     pub outbox: &'a [(u64, Pending)],
 }
@@ -564,15 +576,19 @@ impl Store for SledStore {
             .map(|s| s.session.clone()))
     }
 
+    /// Without a transaction (one would write through to the disk twice;
+    /// batches of `kefu serve` use `record_batch`): the new lines go first,
+    /// so until the session's value follows, the stored value still
+    /// describes the old transcript, which the new lines did not touch.
     fn save_session(&self, chat: ChatId, session: &Session) -> Result<()> {
         let mut cache = self.cache();
         let write = self.session_write(&mut cache, chat, session)?;
-        self.sessions
-            .insert(chat.to_be_bytes(), write.meta.as_slice())
-            .map_err(backend)?;
         for (key, value) in &write.added {
             self.lines.insert(key, value.as_slice()).map_err(backend)?;
         }
+        self.sessions
+            .insert(chat.to_be_bytes(), write.meta.as_slice())
+            .map_err(backend)?;
         cache.put(chat, write.stored);
         Ok(())
     }

@@ -84,7 +84,8 @@ impl<'a> BatchStore<'a> {
     /// updates are marked by the batch's last id, posted ones one by one.
     fn commit(self, source: Source, last: Option<i64>) -> Result<()> {
         let staged = self.staged.into_inner().unwrap_or_else(|e| e.into_inner());
-        let sessions: Vec<(ChatId, Session)> = staged.sessions.into_iter().collect();
+        let sessions: Vec<(ChatId, &Session)> =
+            staged.sessions.iter().map(|(chat, s)| (*chat, s)).collect();
         let (updates, through) = match source {
             Source::Polled => (&[][..], last),
             Source::Posted => (&staged.updates[..], None),
@@ -232,8 +233,7 @@ pub(crate) fn decide_batch(
     }
     let newest = updates.iter().map(|u| i64::from(u.id.0)).max();
     batch.commit(source, newest)?;
-    let delivered = shared.sender.take_delivered();
-    store.outbox_sent(&delivered)?;
+    let delivered = shared.sender.drop_delivered()?;
     if let (Source::Posted, Some(newest)) = (source, newest) {
         store.forget_updates_before(newest - KEPT_UPDATE_IDS)?;
     }
@@ -241,7 +241,7 @@ pub(crate) fn decide_batch(
     store.flush()?;
     tracing::debug!(
         updates = updates.len(),
-        delivered = delivered.len(),
+        delivered,
         decide_us = decided.as_micros() as u64,
         flush_us = (started.elapsed() - decided).as_micros() as u64,
         "batch"

@@ -23,12 +23,16 @@ const DESK_COMMANDS: [&str; 9] = [
     "queue", "take", "reply", "note", "resolve", "reassign", "mine", "agent", "reload",
 ];
 
+/// The command a message starts with (`/take@kefu_bot 12` → `take`).
+fn command_of(text: &str) -> Option<String> {
+    let command = text.trim_start().strip_prefix('/')?;
+    Some(crate::brain::command_name(
+        command.split_whitespace().next().unwrap_or_default(),
+    ))
+}
+
 pub fn is_desk_command(text: &str) -> bool {
-    let Some(command) = text.trim_start().strip_prefix('/') else {
-        return false;
-    };
-    let name = crate::brain::command_name(command.split_whitespace().next().unwrap_or_default());
-    DESK_COMMANDS.contains(&name.as_str())
+    command_of(text).is_some_and(|name| DESK_COMMANDS.contains(&name.as_str()))
 }
 
 /// What the desk is asked to do.
@@ -94,22 +98,11 @@ fn reload(
             "Only supervisors can reload the pack."
         }
     };
-    batch.record(
-        update_id,
-        vec![Pending {
-            chat,
-            text: text.to_string(),
-            choices: Vec::new(),
-            ticket: None,
-        }],
-    )
+    batch.record(update_id, vec![Pending::text(chat, text)])
 }
 
 fn is_reload(text: &str) -> bool {
-    text.trim_start()
-        .strip_prefix('/')
-        .and_then(|c| c.split_whitespace().next())
-        .is_some_and(|c| crate::brain::command_name(c) == "reload")
+    command_of(text).is_some_and(|name| name == "reload")
 }
 
 /// A message in the agents' group.

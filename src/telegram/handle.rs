@@ -139,15 +139,6 @@ pub(crate) fn pending(messages: Vec<crate::app::Outgoing>) -> Vec<Pending> {
         .collect()
 }
 
-fn notice(chat: i64, text: &str) -> Pending {
-    Pending {
-        chat,
-        text: text.to_string(),
-        choices: Vec::new(),
-        ticket: None,
-    }
-}
-
 /// What a turn decided, recorded: its deliveries, and whether the user's
 /// message held a secret (to be deleted from the chat).
 struct Turn {
@@ -262,7 +253,7 @@ fn on_message(
                 chat,
                 "a message in a group that is not the agents' group: leaving"
             );
-            let mut steps = batch.record(update_id, vec![notice(chat, private_only())])?;
+            let mut steps = batch.record(update_id, vec![Pending::text(chat, private_only())])?;
             steps.push(Step::Leave(chat));
             return Ok(steps);
         }
@@ -283,7 +274,7 @@ fn on_message(
             bump(&shared.metrics.flood_dropped);
             tracing::info!(chat, "flooding: told to slow down");
             let text = flood_text(session_lang(batch, chat, code));
-            return batch.record(update_id, vec![notice(chat, text)]);
+            return batch.record(update_id, vec![Pending::text(chat, text)]);
         }
         FloodVerdict::Drop => {
             bump(&shared.metrics.flood_dropped);
@@ -295,7 +286,7 @@ fn on_message(
     let verify = verify_request(message);
     let Some(text) = verify.as_deref().or(message.text()).or(message.caption()) else {
         let text = non_text(session_lang(batch, chat, code));
-        return batch.record(update_id, vec![notice(chat, text)]);
+        return batch.record(update_id, vec![Pending::text(chat, text)]);
     };
     bump(&shared.metrics.messages_in);
     tracing::debug!(

@@ -92,7 +92,7 @@ async fn reload(shared: &Arc<Shared>, report: Option<i64>) {
             bump(&shared.metrics.reloads);
             tracing::info!(warnings = loaded.warnings.len(), "pack reloaded");
             if let Some(chat) = report {
-                super::desk::push_and_send(shared, vec![notice(chat, text)]).await;
+                super::desk::push_and_send(shared, vec![Pending::text(chat, text)]).await;
             }
             return;
         }
@@ -118,15 +118,9 @@ async fn reload(shared: &Arc<Shared>, report: Option<i64>) {
     }
     let mut chats: Vec<i64> = shared.config.agents_group.into_iter().collect();
     chats.extend(report.filter(|chat| !chats.contains(chat)));
-    let messages = chats.into_iter().map(|chat| notice(chat, &text)).collect();
+    let messages = chats
+        .into_iter()
+        .map(|chat| Pending::text(chat, text.as_str()))
+        .collect();
     super::desk::push_and_send(shared, messages).await;
-}
-
-fn notice(chat: i64, text: impl Into<String>) -> Pending {
-    Pending {
-        chat,
-        text: text.into(),
-        choices: Vec::new(),
-        ticket: None,
-    }
 }

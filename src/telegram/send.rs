@@ -44,7 +44,7 @@ pub struct Sender {
     delivered: Mutex<Vec<u64>>,
     /// Told when `delivered` gets an id (wakes the ack sweep).
     pub delivered_news: tokio::sync::Notify,
-    /// How many times `delivered` was taken (the sweep leaves the work to
+    /// How many times `drop_delivered` ran (the sweep leaves the work to
     /// batches while they come).
     pub takes: std::sync::atomic::AtomicU64,
 }
@@ -145,26 +145,26 @@ impl Sender {
         }
     }
 
-    /// The outbox ids delivered since the last call, to drop from the
-    /// store before its next flush.
-    pub fn take_delivered(&self) -> Vec<u64> {
+    /// Drops the messages delivered since the last call from the outbox
+    /// (durable with the store's next flush); returns how many. Blocking.
+    pub fn drop_delivered(&self) -> Result<usize, crate::store::StoreError> {
         self.takes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        std::mem::take(&mut *self.delivered.lock().unwrap_or_else(|e| e.into_inner()))
+        let ids = std::mem::take(&mut *self.delivered.lock().unwrap_or_else(|e| e.into_inner()));
+        self.store.outbox_sent(&ids)?;
+        Ok(ids.len())
     }
 
     /// Drops delivered messages from the outbox durably (the ack sweep,
     /// for when no batch flush comes soon). Blocking.
     pub fn sweep_delivered(&self) {
-        let ids = self.take_delivered();
-        if ids.is_empty() {
-            return;
-        }
-        if let Err(e) = self
-            .store
-            .outbox_sent(&ids)
-            .and_then(|()| self.store.flush())
-        {
-            tracing::error!(error = %e, "outbox not updated");
+        match self.drop_delivered() {
+            Ok(0) => {}
+            Ok(_) => {
+                if let Err(e) = self.store.flush() {
+                    tracing::error!(error = %e, "outbox not updated");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "outbox not updated"),
         }
     }
 

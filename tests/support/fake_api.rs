@@ -295,7 +295,7 @@ impl FakeApi {
     /// An update a user's message makes, for posting to a webhook (not
     /// queued for getUpdates).
     pub fn message_update(&self, user: i64, lang: &str, text: &str) -> Value {
-        let message = self.private_message(user, lang, text);
+        let message = self.message(user, user, lang, text);
         let mut inner = self.state.inner.lock().unwrap();
         inner.next_update += 1;
         json!({ "update_id": inner.next_update, "message": message })
@@ -319,12 +319,13 @@ impl FakeApi {
         inner.next_message
     }
 
-    /// A message a user writes in their private chat (chat id = user id).
-    fn private_message(&self, user: i64, lang: &str, text: &str) -> Value {
+    /// A message `user` writes in `chat` (a private chat's id is the
+    /// user's).
+    fn message(&self, chat: i64, user: i64, lang: &str, text: &str) -> Value {
         json!({
             "message_id": self.next_message_id(),
             "date": now_secs(),
-            "chat": chat_json(user),
+            "chat": chat_json(chat),
             "from": user_json(user, lang),
             "text": text,
         })
@@ -332,12 +333,12 @@ impl FakeApi {
 
     /// A user writes in a private chat.
     pub fn send_text(&self, user: i64, lang: &str, text: &str) -> i64 {
-        self.push("message", self.private_message(user, lang, text))
+        self.push("message", self.message(user, user, lang, text))
     }
 
     /// A user forwards a message from `handle` into their private chat.
     pub fn send_forwarded(&self, user: i64, lang: &str, handle: &str, text: &str) -> i64 {
-        let mut message = self.private_message(user, lang, text);
+        let mut message = self.message(user, user, lang, text);
         message["forward_origin"] = json!({
             "type": "user",
             "date": now_secs() - 60,
@@ -348,37 +349,15 @@ impl FakeApi {
 
     /// Someone writes in a group.
     pub fn send_group_text(&self, group: i64, user: i64, text: &str) -> i64 {
-        let message_id = self.next_message_id();
-        self.push(
-            "message",
-            json!({
-                "message_id": message_id,
-                "date": now_secs(),
-                "chat": chat_json(group),
-                "from": user_json(user, "en"),
-                "text": text,
-            }),
-        )
+        self.push("message", self.message(group, user, "en", text))
     }
 
     /// Someone in a group replies to a message the bot sent there.
     pub fn send_group_reply(&self, group: i64, user: i64, to: i64, text: &str) -> i64 {
-        let (message_id, replied) = {
-            let mut inner = self.state.inner.lock().unwrap();
-            inner.next_message += 1;
-            (inner.next_message, inner.sent[&to].clone())
-        };
-        self.push(
-            "message",
-            json!({
-                "message_id": message_id,
-                "date": now_secs(),
-                "chat": chat_json(group),
-                "from": user_json(user, "en"),
-                "text": text,
-                "reply_to_message": replied,
-            }),
-        )
+        let replied = self.state.inner.lock().unwrap().sent[&to].clone();
+        let mut message = self.message(group, user, "en", text);
+        message["reply_to_message"] = replied;
+        self.push("message", message)
     }
 
     /// A user presses a button of a message the bot sent.
