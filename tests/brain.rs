@@ -142,7 +142,7 @@ fn a_dialog_collects_values_and_hands_off_with_them() {
     assert!(handoff
         .transcript
         .iter()
-        .any(|l| l.user && l.text == "trc-20"));
+        .any(|l| l.user && &*l.text == "trc-20"));
     assert!(chat.session.dialog.is_none());
 }
 

@@ -280,6 +280,10 @@ fn a_killed_chat_resumes_the_same_dialog_with_what_it_collected() {
         .contains("Which coin?"));
     assert!(chat.say("usdt").contains("Which network?"));
     chat.kill();
+    // Killed before a checkpoint: the session is only in the store's
+    // journal, which the restart replays.
+    let journal = std::fs::metadata(data.path().join("kefu.journal")).unwrap();
+    assert!(journal.len() > 0, "the turns are in the journal");
 
     let mut chat = LiveChat::start(data.path(), &pack);
     let reply = chat.say("trc-20");

@@ -66,7 +66,7 @@ pub fn card(group: ChatId, ticket: &Ticket, now: i64, overdue: bool) -> Outgoing
         .transcript
         .iter()
         .filter(|l| l.user)
-        .map(|l| l.text.as_str())
+        .map(|l| &*l.text)
         .collect();
     if !said.is_empty() {
         text.push_str("\nThe user said:");

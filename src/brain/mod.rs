@@ -65,7 +65,9 @@ const TRANSCRIPT_LINE_CHARS: usize = 300;
 pub struct Line {
     /// True for the user, false for the bot.
     pub user: bool,
-    pub text: String,
+    /// Shared: sessions are cloned on every turn, and a bot line may be a
+    /// long answer.
+    pub text: std::sync::Arc<str>,
 }
 
 /// What the bot remembers about one conversation.
@@ -263,11 +265,11 @@ pub fn push_line(
     max_lines: usize,
     max_chars: usize,
 ) {
-    let mut kept: String = text.chars().take(max_chars).collect();
-    if kept.len() < text.len() {
-        kept.push('…');
-    }
-    transcript.push(Line { user, text: kept });
+    let text: std::sync::Arc<str> = match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    };
+    transcript.push(Line { user, text });
     let excess = transcript.len().saturating_sub(max_lines);
     transcript.drain(..excess);
 }

@@ -13,7 +13,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::brain::{Choice, Line, Session};
+
+mod journal;
 use crate::ticket::{Status, Ticket};
+use journal::{Journal, Op, Tree};
 
 /// A Telegram chat id (the terminal chat uses [`CONSOLE_CHAT`]).
 pub type ChatId = i64;
@@ -181,11 +184,13 @@ pub trait Store: Send + Sync {
 /// The embedded default: a sled database in the data directory.
 pub struct SledStore {
     db: sled::Db,
-    /// chat → the session without its transcript.
-    sessions: sled::Tree,
-    /// (chat, line number) → one transcript line: written once, dropped
-    /// when it falls out of the transcript.
-    lines: sled::Tree,
+    /// What turns write (through a journal, see [`journal`]):
+    /// - `sessions`: chat → the session without its transcript;
+    /// - `lines`: (chat, slot) → one transcript line;
+    /// - `outbox`: sequence → [`Pending`], decided but not yet sent;
+    /// - `updates`: the ids of processed webhook updates;
+    /// - the processed-updates watermark in `meta`.
+    journal: Journal,
     /// Decoded sessions, so a turn neither reads nor decodes its session
     /// (this process is the database's only user: sled locks it).
     cache: std::sync::Mutex<SessionCache>,
@@ -194,10 +199,8 @@ pub struct SledStore {
     queue: sled::Tree,
     /// (chat, number) → (), every ticket of a chat.
     by_chat: sled::Tree,
-    updates: sled::Tree,
+    /// The ticket counter and recent waits (written directly).
     meta: sled::Tree,
-    /// sequence → [`Pending`], decided but not yet sent.
-    outbox: sled::Tree,
     /// (chat, message id) → ticket number.
     messages: sled::Tree,
     flusher: GroupFlush,
@@ -229,7 +232,7 @@ impl GroupFlush {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn flush(&self, db: &sled::Db) -> Result<()> {
+    fn flush(&self, flush: impl Fn() -> Result<()>) -> Result<()> {
         let mut state = self.lock();
         state.requested += 1;
         let mine = state.requested;
@@ -245,7 +248,7 @@ impl GroupFlush {
             let covers = state.requested;
             state.running = true;
             drop(state);
-            let result = db.flush().map_err(backend);
+            let result = flush();
             state = self.lock();
             state.running = false;
             if result.is_ok() {
@@ -302,7 +305,7 @@ impl SledStore {
                 }
                 other => backend(other),
             })?;
-        Self::from_db(db)
+        Self::from_db(db, Some(&dir.join("kefu.journal")))
     }
 
     /// A throw-away database (for `kefu test` and benchmarks).
@@ -312,27 +315,23 @@ impl SledStore {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(backend)?;
-        Self::from_db(db)
+        Self::from_db(db, None)
     }
 
-    fn from_db(db: sled::Db) -> Result<SledStore> {
+    fn from_db(db: sled::Db, journal: Option<&Path>) -> Result<SledStore> {
         let tree = |name: &str| db.open_tree(name).map_err(backend);
-        let meta = tree("meta")?;
-        let through = meta
-            .get(UPDATES_THROUGH)
-            .map_err(backend)?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+        let journal = Journal::open(&db, journal)?;
+        let through = journal
+            .get(Tree::Meta, UPDATES_THROUGH)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map_or(i64::MIN, i64::from_be_bytes);
         Ok(SledStore {
-            sessions: tree("sessions")?,
-            lines: tree("lines")?,
+            journal,
             cache: std::sync::Mutex::new(SessionCache::default()),
             tickets: tree("tickets")?,
             queue: tree("queue")?,
             by_chat: tree("by_chat")?,
-            updates: tree("updates")?,
-            meta,
-            outbox: tree("outbox")?,
+            meta: tree("meta")?,
             messages: tree("messages")?,
             db,
             flusher: GroupFlush::default(),
@@ -388,6 +387,20 @@ struct SessionWrite {
     meta: Vec<u8>,
     added: Vec<([u8; 9], Vec<u8>)>,
     stored: StoredSession,
+}
+
+impl SessionWrite {
+    /// The journal's operations: the new lines, then the session.
+    fn ops(&self, chat: ChatId, ops: &mut Vec<Op>) {
+        for (key, value) in &self.added {
+            ops.push(Op::put(Tree::Lines, *key, value.clone()));
+        }
+        ops.push(Op::put(
+            Tree::Sessions,
+            chat.to_be_bytes(),
+            self.meta.clone(),
+        ));
+    }
 }
 
 /// Decoded sessions, at most [`SessionCache::CAPACITY`]; when full, the
@@ -460,7 +473,7 @@ fn decode_line(value: &[u8]) -> Result<(u64, Line)> {
         number,
         Line {
             user: kind == b'u',
-            text: String::from_utf8_lossy(&value[9..]).into_owned(),
+            text: String::from_utf8_lossy(&value[9..]).into(),
         },
     ))
 }
@@ -496,7 +509,7 @@ impl SledStore {
         chat: ChatId,
     ) -> Result<Option<&'c StoredSession>> {
         if cache.get(chat).is_none() {
-            let Some(bytes) = self.sessions.get(chat.to_be_bytes()).map_err(backend)? else {
+            let Some(bytes) = self.journal.get(Tree::Sessions, &chat.to_be_bytes())? else {
                 return Ok(None);
             };
             let mut session: Session = decode(&bytes, "session")?;
@@ -504,8 +517,7 @@ impl SledStore {
             if !inline {
                 let prefix = chat.to_be_bytes();
                 let mut slots = Vec::new();
-                for entry in self.lines.scan_prefix(prefix) {
-                    let (_, value) = entry.map_err(backend)?;
+                for (_, value) in self.journal.scan_prefix(Tree::Lines, &prefix)? {
                     slots.push(decode_line(&value)?);
                 }
                 session.transcript = transcript_from(slots, session.lines);
@@ -576,19 +588,12 @@ impl Store for SledStore {
             .map(|s| s.session.clone()))
     }
 
-    /// Without a transaction (one would write through to the disk twice;
-    /// batches of `kefu serve` use `record_batch`): the new lines go first,
-    /// so until the session's value follows, the stored value still
-    /// describes the old transcript, which the new lines did not touch.
     fn save_session(&self, chat: ChatId, session: &Session) -> Result<()> {
         let mut cache = self.cache();
         let write = self.session_write(&mut cache, chat, session)?;
-        for (key, value) in &write.added {
-            self.lines.insert(key, value.as_slice()).map_err(backend)?;
-        }
-        self.sessions
-            .insert(chat.to_be_bytes(), write.meta.as_slice())
-            .map_err(backend)?;
+        let mut ops = Vec::with_capacity(write.added.len() + 1);
+        write.ops(chat, &mut ops);
+        self.journal.write(ops)?;
         cache.put(chat, write.stored);
         Ok(())
     }
@@ -683,69 +688,49 @@ impl Store for SledStore {
     }
 
     fn mark_update(&self, update_id: i64) -> Result<bool> {
-        let previous = self
-            .updates
-            .insert(update_id.to_be_bytes(), &[])
-            .map_err(backend)?;
-        Ok(previous.is_none())
+        let key = update_id.to_be_bytes();
+        if self.journal.get(Tree::Updates, &key)?.is_some() {
+            return Ok(false);
+        }
+        self.journal
+            .write(vec![Op::put(Tree::Updates, key, Vec::new())])?;
+        Ok(true)
     }
 
     fn update_seen(&self, update_id: i64) -> Result<bool> {
         if update_id <= self.through.load(std::sync::atomic::Ordering::Acquire) {
             return Ok(true);
         }
-        self.updates
-            .contains_key(update_id.to_be_bytes())
-            .map_err(backend)
+        Ok(self
+            .journal
+            .get(Tree::Updates, &update_id.to_be_bytes())?
+            .is_some())
     }
 
     fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()> {
-        use sled::transaction::TransactionError;
-        use sled::Transactional;
         let mut cache = self.cache();
-        let mut writes = Vec::with_capacity(batch.sessions.len());
+        let mut ops = Vec::new();
+        let mut stored = Vec::with_capacity(batch.sessions.len());
         for (chat, session) in batch.sessions {
-            writes.push((*chat, self.session_write(&mut cache, *chat, session)?));
+            let write = self.session_write(&mut cache, *chat, session)?;
+            write.ops(*chat, &mut ops);
+            stored.push((*chat, write.stored));
         }
-        let messages: Vec<([u8; 8], Vec<u8>)> = batch
-            .outbox
-            .iter()
-            .map(|(id, m)| (id.to_be_bytes(), encode(m)))
-            .collect();
+        for id in batch.updates {
+            ops.push(Op::put(Tree::Updates, id.to_be_bytes(), Vec::new()));
+        }
         let through = batch
             .through
             .map(|id| id.max(self.through.load(std::sync::atomic::Ordering::Acquire)));
-        (
-            &self.updates,
-            &self.meta,
-            &self.sessions,
-            &self.lines,
-            &self.outbox,
-        )
-            .transaction(|(updates, meta, sessions, lines, outbox)| {
-                for id in batch.updates {
-                    updates.insert(&id.to_be_bytes(), &[])?;
-                }
-                if let Some(through) = through {
-                    meta.insert(UPDATES_THROUGH, &through.to_be_bytes())?;
-                }
-                for (chat, write) in &writes {
-                    sessions.insert(&chat.to_be_bytes(), write.meta.as_slice())?;
-                    for (key, value) in &write.added {
-                        lines.insert(key, value.as_slice())?;
-                    }
-                }
-                for (id, bytes) in &messages {
-                    outbox.insert(id, bytes.as_slice())?;
-                }
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => backend(e),
-                TransactionError::Abort(()) => backend("the batch transaction was aborted"),
-            })?;
-        for (chat, write) in writes {
-            cache.put(chat, write.stored);
+        if let Some(through) = through {
+            ops.push(Op::put(Tree::Meta, UPDATES_THROUGH, through.to_be_bytes()));
+        }
+        for (id, message) in batch.outbox {
+            ops.push(Op::put(Tree::Outbox, id.to_be_bytes(), encode(message)));
+        }
+        self.journal.write(ops)?;
+        for (chat, stored) in stored {
+            cache.put(chat, stored);
         }
         if let Some(through) = through {
             self.through
@@ -759,34 +744,35 @@ impl Store for SledStore {
     }
 
     fn forget_updates_before(&self, update_id: i64) -> Result<usize> {
-        let mut dropped = 0;
-        for key in self.updates.range(..update_id.max(0).to_be_bytes()).keys() {
-            self.updates
-                .remove(key.map_err(backend)?)
-                .map_err(backend)?;
-            dropped += 1;
-        }
+        let old = self
+            .journal
+            .keys_below(Tree::Updates, &update_id.max(0).to_be_bytes())?;
+        let dropped = old.len();
+        self.journal.stage(
+            old.into_iter()
+                .map(|key| Op::remove(Tree::Updates, key))
+                .collect(),
+        );
         Ok(dropped)
     }
 
     fn outbox_push(&self, messages: &[Pending]) -> Result<Vec<u64>> {
-        let mut batch = sled::Batch::default();
+        let mut ops = Vec::with_capacity(messages.len());
         let mut ids = Vec::with_capacity(messages.len());
         for message in messages {
             let id = self.db.generate_id().map_err(backend)?;
-            batch.insert(&id.to_be_bytes(), encode(message));
+            ops.push(Op::put(Tree::Outbox, id.to_be_bytes(), encode(message)));
             ids.push(id);
         }
-        self.outbox.apply_batch(batch).map_err(backend)?;
+        self.journal.write(ops)?;
         self.flush()?;
         Ok(ids)
     }
 
     fn outbox(&self) -> Result<Vec<(u64, Pending)>> {
         let mut out = Vec::new();
-        for entry in self.outbox.iter() {
-            let (key, value) = entry.map_err(backend)?;
-            let id = <[u8; 8]>::try_from(key.as_ref())
+        for (key, value) in self.journal.scan_prefix(Tree::Outbox, &[])? {
+            let id = <[u8; 8]>::try_from(key.as_slice())
                 .map(u64::from_be_bytes)
                 .map_err(backend)?;
             out.push((id, decode(&value, "outbox message")?));
@@ -795,10 +781,13 @@ impl Store for SledStore {
     }
 
     fn outbox_sent(&self, ids: &[u64]) -> Result<()> {
-        // One by one: a sled batch would write through to the disk at once.
-        for id in ids {
-            self.outbox.remove(id.to_be_bytes()).map_err(backend)?;
-        }
+        // Journaled with the next write or flush: lost in a crash, a
+        // message is sent again, as when the crash came before the send.
+        self.journal.stage(
+            ids.iter()
+                .map(|id| Op::remove(Tree::Outbox, id.to_be_bytes()))
+                .collect(),
+        );
         Ok(())
     }
 
@@ -819,7 +808,12 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<()> {
-        self.flusher.flush(&self.db)
+        self.journal.log_staged()?;
+        self.flusher.flush(|| {
+            self.journal.sync()?;
+            self.db.flush().map_err(backend)?;
+            Ok(())
+        })
     }
 }
 
@@ -846,7 +840,7 @@ mod tests {
     fn line(user: bool, text: &str) -> Line {
         Line {
             user,
-            text: text.to_string(),
+            text: text.into(),
         }
     }
 
@@ -864,10 +858,11 @@ mod tests {
     /// The line numbers in a chat's slots, in slot order.
     fn slots(store: &SledStore, chat: ChatId) -> Vec<u64> {
         store
-            .lines
-            .scan_prefix(chat.to_be_bytes())
-            .values()
-            .map(|v| decode_line(&v.unwrap()).unwrap().0)
+            .journal
+            .scan_prefix(Tree::Lines, &chat.to_be_bytes())
+            .unwrap()
+            .iter()
+            .map(|(_, v)| decode_line(v).unwrap().0)
             .collect()
     }
 
@@ -911,7 +906,12 @@ mod tests {
     #[test]
     fn the_transcript_is_the_unbroken_run_that_ends_with_the_last_line() {
         let slot = |n: u64| (n, line(true, &n.to_string()));
-        let texts = |lines: Vec<Line>| lines.into_iter().map(|l| l.text).collect::<Vec<_>>();
+        let texts = |lines: Vec<Line>| {
+            lines
+                .into_iter()
+                .map(|l| l.text.to_string())
+                .collect::<Vec<_>>()
+        };
         // 5..8 current; 60 and 3 are leftovers; 9 is past the end.
         let slots = vec![slot(60), slot(5), slot(7), slot(6), slot(3), slot(9)];
         assert_eq!(texts(transcript_from(slots, 8)), ["5", "6", "7"]);
@@ -929,8 +929,12 @@ mod tests {
         let mut old = talk(0, 4);
         old.lines = 0;
         store
-            .sessions
-            .insert(9_i64.to_be_bytes(), encode(&old))
+            .journal
+            .write(vec![Op::put(
+                Tree::Sessions,
+                9_i64.to_be_bytes(),
+                encode(&old),
+            )])
             .unwrap();
         assert_eq!(store.session(9).unwrap().unwrap(), old);
         let mut next = old.clone();

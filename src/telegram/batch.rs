@@ -232,11 +232,12 @@ pub(crate) fn decide_batch(
         }
     }
     let newest = updates.iter().map(|u| i64::from(u.id.0)).max();
-    batch.commit(source, newest)?;
+    // Before the commit, so the store writes these with it.
     let delivered = shared.sender.drop_delivered()?;
     if let (Source::Posted, Some(newest)) = (source, newest) {
         store.forget_updates_before(newest - KEPT_UPDATE_IDS)?;
     }
+    batch.commit(source, newest)?;
     let decided = started.elapsed();
     store.flush()?;
     tracing::debug!(

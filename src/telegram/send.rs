@@ -75,6 +75,10 @@ pub fn keyboard(choices: &[Choice]) -> Option<InlineKeyboardMarkup> {
 
 /// Splits a long text at line ends (or anywhere, for one huge line).
 pub fn split(text: &str) -> Vec<String> {
+    if text.len() <= MAX_MESSAGE_CHARS {
+        // No more characters than bytes.
+        return vec![text.to_string()];
+    }
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut count = 0;
