@@ -4,25 +4,35 @@
 //! sled writes each transaction (and each `Batch`) through to the disk at
 //! once, and every insert clones its leaf, so writing a turn's five or so
 //! keys one by one made the store the bot's bottleneck under load. Here a
-//! write is *one* append to a journal file (`kefu.journal`, beside the
+//! write is *one* write to a journal file (`kefu.journal`, beside the
 //! database), whatever it holds, and a flush is one `fdatasync` of it.
 //! What was written is kept in an in-memory overlay that every read
 //! consults first. Now and then (a checkpoint) the overlay goes to the
 //! trees, each key once however often it changed; sled is flushed, and
-//! only then is the journal emptied.
+//! only then does the journal start over.
+//!
+//! The file is reused, not truncated: after a checkpoint the next entry
+//! is written at its start, over old ones. Overwriting blocks the file
+//! already has spares the filesystem allocating blocks and updating the
+//! file's size, which roughly halves what an `fdatasync` costs. Each
+//! checkpoint starts a new *epoch*, recorded in sled once the trees are
+//! durable, and every entry carries its epoch: a replay takes entries of
+//! the recorded epoch from the file's start and stops at the first that
+//! is not one (an older entry behind the newer ones, or a torn write).
 //!
 //! (The journal is a file of its own, not a sled tree: sled keeps values
 //! inside their leaf, so a tree of ~100 KB entries cloned its leaf on
 //! every insert and wrote it out as a separate blob file.)
 //!
-//! Opening replays what the journal holds, oldest first, onto the trees.
-//! An entry holds whole values (never deltas), so replaying one that a
-//! checkpoint had already applied writes the same values again: a crash
-//! at any point of a checkpoint loses nothing and mixes no versions. An
-//! entry cut short by a crash (its checksum fails) ends the replay: it was
-//! never flushed, so nothing depended on it.
+//! Opening replays the journal's entries, oldest first, onto the trees,
+//! and starts a new epoch. An entry holds whole values (never deltas), so
+//! replaying one that a checkpoint had already applied writes the same
+//! values again: a crash at any point of a checkpoint loses nothing and
+//! mixes no versions. An entry cut short by a crash (its checksum fails)
+//! ends the replay: it was never flushed, so nothing depended on it.
 //!
-//! On disk an entry is its length (u32 little-endian), its CRC-32, and
+//! On disk an entry is its length, its CRC-32 and its epoch (u32
+//! little-endian each; the checksum covers the epoch and the entry), then
 //! the entry: a format byte, then operations, each a tree byte, the key's
 //! length (u32 little-endian) and bytes, then `0` (remove) or `1` and the
 //! value's length and bytes. (Keys and values are bytes, which JSON would
@@ -30,7 +40,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -88,12 +98,22 @@ impl Op {
 /// The format byte entries start with.
 const FORMAT: u8 = 1;
 
-/// A checkpoint is due once the journal holds this many bytes or its
-/// oldest entry is this old: replaying it at a restart stays quick, and
-/// the overlay small (under load, a checkpoint writes each chat's session
-/// and transcript slots once for many turns).
-const CHECKPOINT_BYTES: usize = 32 << 20;
+/// A checkpoint is due when the next entry would take the journal past
+/// this many bytes, or once its oldest entry is this old: replaying it at
+/// a restart stays quick, and the overlay small (under load, a checkpoint
+/// writes each chat's session and transcript slots once for many turns).
+const JOURNAL_BYTES: u64 = 16 << 20;
 const CHECKPOINT_AGE: Duration = Duration::from_secs(1);
+
+/// The file grows (with zeros written out, so later writes overwrite) by
+/// at least this much at a time, up to about [`JOURNAL_BYTES`].
+const GROW_BY: u64 = 1 << 20;
+
+/// The bytes before an entry: its length, checksum and epoch.
+const HEADER: usize = 12;
+
+/// Where `meta` keeps the journal's epoch.
+const EPOCH_KEY: &[u8] = b"journal_epoch";
 
 pub(super) struct Journal {
     db: sled::Db,
@@ -113,24 +133,32 @@ struct State {
     /// Changes in the overlay but not yet in the journal (see
     /// [`Journal::stage`]).
     staged: Vec<Op>,
-    /// Since the last checkpoint: entries and bytes written, and when the
-    /// first of them was.
+    /// The epoch of the entries written now.
+    epoch: u32,
+    /// Since the last checkpoint: entries written, the bytes they take
+    /// (where the next one goes), and when the first of them was.
     entries: usize,
-    bytes: usize,
+    bytes: u64,
     since: Option<Instant>,
+    /// The file's length: bytes below it are overwritten, not appended.
+    len: u64,
     /// Skip the checkpoint at drop, as a killed process would (tests).
     abandoned: bool,
 }
 
-/// An entry as it goes into the file: its length and checksum, then the
-/// entry.
-fn frame<'o>(ops: impl Iterator<Item = &'o Op> + Clone) -> Vec<u8> {
-    let size: usize = ops
-        .clone()
-        .map(|op| 10 + op.key.len() + op.value.as_ref().map_or(0, |v| 4 + v.len()))
+/// The bytes an entry of `ops` takes in the file.
+fn framed_size<'o>(ops: impl Iterator<Item = &'o Op>) -> usize {
+    let ops: usize = ops
+        .map(|op| 6 + op.key.len() + op.value.as_ref().map_or(0, |v| 4 + v.len()))
         .sum();
-    let mut out = Vec::with_capacity(9 + size);
+    HEADER + 1 + ops
+}
+
+/// An entry as it goes into the file: its header, then the entry.
+fn frame<'o>(epoch: u32, ops: impl Iterator<Item = &'o Op> + Clone) -> Vec<u8> {
+    let mut out = Vec::with_capacity(framed_size(ops.clone()));
     out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&epoch.to_le_bytes());
     out.push(FORMAT);
     for op in ops {
         out.push(op.tree as u8);
@@ -145,25 +173,28 @@ fn frame<'o>(ops: impl Iterator<Item = &'o Op> + Clone) -> Vec<u8> {
             None => out.push(0),
         }
     }
-    let len = (out.len() - 8) as u32;
+    let len = (out.len() - HEADER) as u32;
     let crc = crc32fast::hash(&out[8..]);
     out[..4].copy_from_slice(&len.to_le_bytes());
     out[4..8].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
-/// The next whole entry of a journal file (its length and checksum
-/// check out), or `None` at the end or at an entry cut short.
-fn next_entry<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let header = rest.get(..8)?;
-    let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-    let entry = rest.get(8..8 + len)?;
-    if crc32fast::hash(entry) != crc {
+/// The next whole entry of a journal file with its epoch, or `None` at
+/// the end, at zeros, or at an entry cut short (its checksum fails).
+fn next_entry<'a>(rest: &mut &'a [u8]) -> Option<(u32, &'a [u8])> {
+    let header = rest.get(..HEADER)?;
+    let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
+    let (len, crc, epoch) = (word(0) as usize, word(4), word(8));
+    if len == 0 {
         return None;
     }
-    *rest = &rest[8 + len..];
-    Some(entry)
+    let entry = rest.get(HEADER..HEADER + len)?;
+    if crc32fast::hash(&rest[8..HEADER + len]) != crc {
+        return None;
+    }
+    *rest = &rest[HEADER + len..];
+    Some((epoch, entry))
 }
 
 /// Reads an entry's fields in turn.
@@ -235,8 +266,9 @@ impl Journal {
             .map(|path| {
                 std::fs::OpenOptions::new()
                     .read(true)
-                    .append(true)
+                    .write(true)
                     .create(true)
+                    .truncate(false)
                     .open(path)
                     .map_err(|e| backend(format!("{}: {e}", path.display())))
             })
@@ -259,41 +291,56 @@ impl Journal {
         &self.trees[tree as usize]
     }
 
+    /// Replays the entries of the recorded epoch, then starts a new one.
     fn replay(&self) -> Result<()> {
-        let Some(mut file) = self.file.as_ref() else {
+        let meta = self.tree(Tree::Meta);
+        let epoch = meta
+            .get(EPOCH_KEY)
+            .map_err(backend)?
+            .and_then(|b| <[u8; 4]>::try_from(b.as_ref()).ok())
+            .map_or(0, u32::from_le_bytes);
+        let mut state = self.lock();
+        state.epoch = epoch;
+        let Some(file) = self.file.as_ref() else {
             return Ok(());
         };
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(backend)?;
-        if bytes.is_empty() {
-            return Ok(());
-        }
+        let len = file.metadata().map_err(backend)?.len();
+        let mut bytes = vec![0; len as usize];
+        file.read_exact_at(&mut bytes, 0).map_err(backend)?;
+        state.len = len;
         let mut rest = bytes.as_slice();
         let mut replayed = 0;
-        while let Some(entry) = next_entry(&mut rest) {
+        while let Some((written_in, entry)) = next_entry(&mut rest) {
+            if written_in != epoch {
+                break;
+            }
             for op in decode(entry)? {
                 self.apply(op.tree, &op.key, op.value.as_deref())?;
             }
             replayed += 1;
         }
-        if !rest.is_empty() {
-            tracing::warn!(
-                bytes = rest.len(),
-                "the store journal ends in an entry cut short by a crash; it was never flushed and is dropped"
-            );
+        if replayed > 0 {
+            tracing::info!(entries = replayed, "store journal replayed");
         }
-        self.truncate()?;
-        tracing::info!(entries = replayed, "store journal replayed");
-        Ok(())
+        // What follows is older, or was never flushed: the new epoch
+        // leaves it behind.
+        self.new_epoch(&mut state)
     }
 
-    /// Empties the journal once sled holds all it said.
-    fn truncate(&self) -> Result<()> {
+    /// Once the trees hold everything the journal says: makes them
+    /// durable, then records a new epoch, so the journal's entries are
+    /// never replayed again and the next one is written at its start.
+    fn new_epoch(&self, state: &mut State) -> Result<()> {
         self.db.flush().map_err(backend)?;
-        if let Some(file) = &self.file {
-            file.set_len(0).map_err(backend)?;
-            file.sync_data().map_err(backend)?;
-        }
+        let epoch = state.epoch.wrapping_add(1);
+        self.tree(Tree::Meta)
+            .insert(EPOCH_KEY, &epoch.to_le_bytes())
+            .map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        state.epoch = epoch;
+        state.entries = 0;
+        state.bytes = 0;
+        state.since = None;
         Ok(())
     }
 
@@ -418,12 +465,25 @@ impl Journal {
         if ops.clone().next().is_none() {
             return Ok(());
         }
-        let framed = frame(ops);
-        if let Some(mut file) = self.file.as_ref() {
-            file.write_all(&framed).map_err(backend)?;
+        let size = framed_size(ops.clone()) as u64;
+        if state.bytes > 0 && state.bytes + size > JOURNAL_BYTES {
+            self.checkpoint_locked(state)?;
+        }
+        let framed = frame(state.epoch, ops);
+        let size = framed.len() as u64;
+        if let Some(file) = &self.file {
+            let end = state.bytes + size;
+            if end > state.len {
+                // Zeros first, so that this and later entries overwrite.
+                let grown = end.max(state.len + GROW_BY);
+                let zeros = vec![0; (grown - state.len) as usize];
+                file.write_all_at(&zeros, state.len).map_err(backend)?;
+                state.len = grown;
+            }
+            file.write_all_at(&framed, state.bytes).map_err(backend)?;
         }
         state.entries += 1;
-        state.bytes += framed.len();
+        state.bytes += size;
         state.since.get_or_insert_with(Instant::now);
         Ok(())
     }
@@ -437,21 +497,21 @@ impl Journal {
     }
 
     fn checkpoint_if_due(&self, state: &mut State) -> Result<()> {
-        let due = state.bytes >= CHECKPOINT_BYTES
-            || state.since.is_some_and(|t| t.elapsed() >= CHECKPOINT_AGE);
+        let due = state.since.is_some_and(|t| t.elapsed() >= CHECKPOINT_AGE);
         if due {
             self.checkpoint_locked(state)?;
         }
         Ok(())
     }
 
-    /// Moves the overlay to the trees, flushes, and empties the journal.
     /// Drops the journal without a checkpoint, as a kill would.
     #[cfg(test)]
     pub fn abandon(self) {
         self.lock().abandoned = true;
     }
 
+    /// Moves the overlay to the trees, makes them durable, and starts the
+    /// journal over.
     pub fn checkpoint(&self) -> Result<()> {
         let mut state = self.lock();
         self.checkpoint_locked(&mut state)
@@ -476,28 +536,24 @@ impl Journal {
                 keys += 1;
             }
         }
-        // The trees are durable before the journal that they make
-        // redundant goes.
-        self.truncate()?;
+        let (entries, bytes) = (state.entries, state.bytes);
+        self.new_epoch(state)?;
+        for overlay in &mut state.overlay {
+            overlay.clear();
+        }
         tracing::debug!(
-            entries = state.entries,
-            bytes = state.bytes,
+            entries,
+            bytes,
             keys,
             took_us = started.elapsed().as_micros() as u64,
             "store checkpoint"
         );
-        for overlay in &mut state.overlay {
-            overlay.clear();
-        }
-        state.entries = 0;
-        state.bytes = 0;
-        state.since = None;
         Ok(())
     }
 }
 
 impl Drop for Journal {
-    /// A clean exit leaves an empty journal (best effort: whatever is
+    /// A clean exit leaves nothing to replay (best effort: whatever is
     /// left is replayed at the next start).
     fn drop(&mut self) {
         if self.lock().abandoned {
@@ -520,9 +576,10 @@ mod tests {
             Op::remove(Tree::Outbox, 7u64.to_be_bytes()),
             Op::put(Tree::Lines, Vec::new(), Vec::new()),
         ];
-        let framed = frame(ops.iter());
-        let entry = &framed[8..];
-        assert_eq!(next_entry(&mut &framed[..]), Some(entry));
+        let framed = frame(7, ops.iter());
+        assert_eq!(framed.len(), framed_size(ops.iter()));
+        let entry = &framed[HEADER..];
+        assert_eq!(next_entry(&mut &framed[..]), Some((7, entry)));
         let back = decode(entry).unwrap();
         assert_eq!(back.len(), 3);
         assert_eq!(
@@ -533,6 +590,12 @@ mod tests {
         assert_eq!(back[1].tree, Tree::Outbox);
         assert!(back[1].value.is_none());
         assert_eq!(back[2].value.as_deref(), Some(&[][..]));
+        // Cut short, flipped, or zeros: not an entry.
+        assert_eq!(next_entry(&mut &framed[..framed.len() - 1]), None);
+        let mut flipped = framed.clone();
+        flipped[HEADER + 3] ^= 1;
+        assert_eq!(next_entry(&mut &flipped[..]), None);
+        assert_eq!(next_entry(&mut &[0u8; 64][..]), None);
         let cut = decode(&entry[..entry.len() - 2]).unwrap_err();
         assert!(cut.to_string().contains("cut short"), "{cut}");
         let mut newer = entry.to_vec();
@@ -546,13 +609,9 @@ mod tests {
         assert!(decode(&bad_tree).is_err());
     }
 
-    fn db() -> sled::Db {
-        sled::Config::new().temporary(true).open().unwrap()
-    }
-
     #[test]
     fn reads_see_writes_before_and_after_a_checkpoint() {
-        let db = db();
+        let db = sled::Config::new().temporary(true).open().unwrap();
         let journal = Journal::open(&db, None).unwrap();
         journal
             .write(vec![
@@ -586,20 +645,35 @@ mod tests {
         assert_eq!(journal.get(Tree::Lines, b"a1").unwrap(), None);
     }
 
+    fn put(key: &str, value: &str) -> Vec<Op> {
+        vec![Op::put(Tree::Sessions, key.as_bytes(), value.as_bytes())]
+    }
+
+    fn session(db: &sled::Db, key: &str) -> Option<String> {
+        db.open_tree("sessions")
+            .unwrap()
+            .get(key)
+            .unwrap()
+            .map(|v| String::from_utf8(v.to_vec()).unwrap())
+    }
+
+    /// Where the journal's entries end.
+    fn end_of_entries(path: &Path) -> usize {
+        let bytes = std::fs::read(path).unwrap();
+        let mut rest = bytes.as_slice();
+        while next_entry(&mut rest).is_some() {}
+        bytes.len() - rest.len()
+    }
+
     #[test]
     fn a_journal_left_behind_is_replayed_in_order_at_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
+        let open = || sled::open(dir.path().join("db")).unwrap();
         {
-            let db = sled::open(dir.path().join("db")).unwrap();
+            let db = open();
             let journal = Journal::open(&db, Some(&path)).unwrap();
-            journal
-                .write(vec![Op::put(
-                    Tree::Sessions,
-                    b"s".to_vec(),
-                    b"old".to_vec(),
-                )])
-                .unwrap();
+            journal.write(put("s", "old")).unwrap();
             journal
                 .write(vec![
                     Op::put(Tree::Sessions, b"s".to_vec(), b"new".to_vec()),
@@ -609,41 +683,84 @@ mod tests {
             journal.stage(vec![Op::remove(Tree::Outbox, b"o".to_vec())]);
             journal.log_staged().unwrap();
             journal.sync().unwrap();
-            // As after a kill: no checkpoint at exit.
             journal.abandon();
         }
-        // A crash in the middle of the next append leaves half an entry.
-        let whole = std::fs::read(&path).unwrap();
-        let next = frame([Op::put(Tree::Sessions, b"s".to_vec(), b"lost".to_vec())].iter());
-        let mut torn = whole.clone();
-        torn.extend_from_slice(&next[..next.len() - 3]);
-        std::fs::write(&path, torn).unwrap();
+        // A crash in the middle of the next write leaves half an entry.
+        let end = end_of_entries(&path);
+        let next = frame(0, put("s", "lost").iter());
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(&next[..next.len() - 3], end as u64)
+            .unwrap();
 
-        let db = sled::open(dir.path().join("db")).unwrap();
-        assert!(db.open_tree("sessions").unwrap().is_empty());
+        let db = open();
+        assert_eq!(session(&db, "s"), None, "only in the journal");
         let journal = Journal::open(&db, Some(&path)).unwrap();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().len(),
-            0,
-            "replayed and emptied"
-        );
-        let sessions = db.open_tree("sessions").unwrap();
-        assert_eq!(sessions.get(b"s").unwrap().as_deref(), Some(&b"new"[..]));
+        assert_eq!(session(&db, "s").as_deref(), Some("new"));
         assert!(
             db.open_tree("outbox").unwrap().is_empty(),
             "put, then removed"
         );
-        journal
-            .write(vec![Op::put(
-                Tree::Sessions,
-                b"s".to_vec(),
-                b"newer".to_vec(),
-            )])
-            .unwrap();
+        journal.write(put("s", "newer")).unwrap();
         assert_eq!(
             journal.get(Tree::Sessions, b"s").unwrap().as_deref(),
             Some(&b"newer"[..])
         );
-        assert!(std::fs::metadata(&path).unwrap().len() > 0);
+    }
+
+    #[test]
+    fn entries_older_than_the_last_checkpoint_are_never_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let open = || sled::open(dir.path().join("db")).unwrap();
+        {
+            let db = open();
+            let journal = Journal::open(&db, Some(&path)).unwrap();
+            // Two entries, checkpointed; then one as long as the first,
+            // written over it: the second old entry follows it intact.
+            journal.write(put("s", "one")).unwrap();
+            journal.write(put("s", "two")).unwrap();
+            journal.checkpoint().unwrap();
+            assert_eq!(session(&db, "s").as_deref(), Some("two"));
+            journal.write(put("s", "new")).unwrap();
+            journal.sync().unwrap();
+            journal.abandon();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let mut rest = bytes.as_slice();
+        let (first, _) = next_entry(&mut rest).unwrap();
+        let (behind, _) = next_entry(&mut rest).expect("the old entry is still there");
+        assert_ne!(first, behind);
+        let db = open();
+        drop(Journal::open(&db, Some(&path)).unwrap());
+        assert_eq!(
+            session(&db, "s").as_deref(),
+            Some("new"),
+            "the old entry behind the new one was not replayed over it"
+        );
+        // Reopened again with nothing new: nothing changes.
+        drop(db);
+        let db = open();
+        drop(Journal::open(&db, Some(&path)).unwrap());
+        assert_eq!(session(&db, "s").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn the_file_is_reused_after_a_checkpoint_and_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let journal = Journal::open(&db, Some(&path)).unwrap();
+        let big = "x".repeat(200_000);
+        // Well past JOURNAL_BYTES in all: checkpoints start it over.
+        for i in 0..(3 * JOURNAL_BYTES as usize / big.len()) {
+            journal.write(put(&format!("k{}", i % 7), &big)).unwrap();
+        }
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len <= JOURNAL_BYTES + GROW_BY, "{len}");
+        assert!(journal.lock().bytes < JOURNAL_BYTES);
+        assert_eq!(
+            journal.get(Tree::Sessions, b"k3").unwrap().unwrap().len(),
+            big.len()
+        );
     }
 }
