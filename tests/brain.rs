@@ -528,3 +528,19 @@ fn each_free_text_message_reports_what_the_classifier_made_of_it() {
     chat.say("/status");
     assert_eq!(verdict(&chat), None, "commands are not classified");
 }
+
+#[test]
+fn transcript_lines_are_cut_by_characters_and_the_oldest_dropped() {
+    use kefu::brain::{push_line, Line};
+    let mut transcript: Vec<Line> = Vec::new();
+    push_line(&mut transcript, true, "提现没到账", 4, 5);
+    push_line(&mut transcript, false, "提现没到账了", 4, 5);
+    push_line(&mut transcript, true, "abcdef", 4, 5);
+    push_line(&mut transcript, true, "abc", 4, 5);
+    let texts: Vec<&str> = transcript.iter().map(|l| &*l.text).collect();
+    assert_eq!(texts, ["提现没到账", "提现没到账…", "abcde…", "abc"]);
+    push_line(&mut transcript, false, "new", 4, 5);
+    assert_eq!(transcript.len(), 4);
+    assert_eq!(&*transcript[0].text, "提现没到账…", "the oldest line went");
+    assert!(!transcript[3].user);
+}

@@ -265,7 +265,11 @@ pub fn push_line(
     max_lines: usize,
     max_chars: usize,
 ) {
-    let text: std::sync::Arc<str> = match text.char_indices().nth(max_chars) {
+    // No more characters than bytes: a short text needs no counting.
+    let cut = (text.len() > max_chars)
+        .then(|| text.char_indices().nth(max_chars))
+        .flatten();
+    let text: std::sync::Arc<str> = match cut {
         Some((cut, _)) => format!("{}…", &text[..cut]).into(),
         None => text.into(),
     };
