@@ -150,9 +150,8 @@ pub trait Store: Send + Sync {
     /// below a batch's `through`).
     fn update_seen(&self, update_id: i64) -> Result<bool>;
     /// Atomically: marks the updates processed, saves the sessions and
-    /// queues the replies in the outbox, in one transaction for the whole
-    /// batch (sled writes every transaction through to the disk, so one
-    /// per update would cost a disk write each). Durable with the next
+    /// queues the replies in the outbox, in one write for the whole batch
+    /// (one journal entry in [`SledStore`]). Durable with the next
     /// [`flush`](Store::flush): `kefu serve` confirms a batch to Telegram
     /// and sends its replies only after that.
     fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()>;

@@ -1,12 +1,12 @@
-//! A batch of updates, decided together and written in one transaction.
+//! A batch of updates, decided together and written in one go.
 //!
-//! sled writes every transaction (and every `Batch`) through to the disk
-//! at once, twice. One per update made the disk the bottleneck, so an
-//! update's writes are staged here: the sessions it saves, its id, and the
-//! replies it queues. Later updates of the same batch see the staged
-//! sessions. At the end, [`decide_batch`] writes everything in one
-//! transaction and flushes once. Tickets are still written as they are
-//! opened (rare, and durable at once as before).
+//! Each durable write costs a disk sync, and one per update made the disk
+//! the bottleneck, so an update's writes are staged here: the sessions it
+//! saves, its id, and the replies it queues. Later updates of the same
+//! batch see the staged sessions. At the end, [`decide_batch`] writes
+//! everything with one [`Store::record_batch`] (one journal entry) and
+//! flushes once. Tickets are still written as they are opened (rare, and
+//! durable at once as before).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -80,7 +80,7 @@ impl<'a> BatchStore<'a> {
         Ok(steps)
     }
 
-    /// Writes the batch in one transaction (not yet flushed). Polled
+    /// Writes the batch, all or nothing (not yet flushed). Polled
     /// updates are marked by the batch's last id, posted ones one by one.
     fn commit(self, source: Source, last: Option<i64>) -> Result<()> {
         let staged = self.staged.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -207,7 +207,7 @@ pub(crate) enum Source {
 }
 
 /// Decides a batch of updates in order, drops delivered messages from the
-/// outbox, writes it all in one transaction and flushes once. An update
+/// outbox, writes it all at once and flushes once. An update
 /// that fails is logged and skipped; a failed write or flush fails the
 /// batch (nothing of it is sent or confirmed).
 pub(crate) fn decide_batch(

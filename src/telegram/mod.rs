@@ -11,7 +11,7 @@
 //!   before any reply goes out; then each chat's steps are taken in order
 //!   by that chat's task (chats in parallel).
 //! - `batch` — the store as a batch sees it (sessions, update ids and
-//!   replies staged, then written in one transaction) and the batch loop.
+//!   replies staged, then written at once) and the batch loop.
 //! - `handle` — one update, synchronously: flood control, then the brain
 //!   or the desk; what to do in Telegram comes back as steps.
 //! - `send` — the steps in Telegram: the outbox (rate limits, 429s waited
