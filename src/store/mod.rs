@@ -13,10 +13,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::brain::{Choice, Line, Session};
-
-mod journal;
 use crate::ticket::{Status, Ticket};
 use journal::{Journal, Op, Tree};
+
+mod journal;
 
 /// A Telegram chat id (the terminal chat uses [`CONSOLE_CHAT`]).
 pub type ChatId = i64;
@@ -389,16 +389,14 @@ struct SessionWrite {
 }
 
 impl SessionWrite {
-    /// The journal's operations: the new lines, then the session.
-    fn ops(&self, chat: ChatId, ops: &mut Vec<Op>) {
-        for (key, value) in &self.added {
-            ops.push(Op::put(Tree::Lines, *key, value.clone()));
+    /// Moves the journal's operations (the new lines, then the session)
+    /// into `ops`; returns the session as the cache keeps it.
+    fn into_ops(self, chat: ChatId, ops: &mut Vec<Op>) -> StoredSession {
+        for (key, value) in self.added {
+            ops.push(Op::put(Tree::Lines, key, value));
         }
-        ops.push(Op::put(
-            Tree::Sessions,
-            chat.to_be_bytes(),
-            self.meta.clone(),
-        ));
+        ops.push(Op::put(Tree::Sessions, chat.to_be_bytes(), self.meta));
+        self.stored
     }
 }
 
@@ -591,9 +589,9 @@ impl Store for SledStore {
         let mut cache = self.cache();
         let write = self.session_write(&mut cache, chat, session)?;
         let mut ops = Vec::with_capacity(write.added.len() + 1);
-        write.ops(chat, &mut ops);
+        let stored = write.into_ops(chat, &mut ops);
         self.journal.write(ops)?;
-        cache.put(chat, write.stored);
+        cache.put(chat, stored);
         Ok(())
     }
 
@@ -712,8 +710,7 @@ impl Store for SledStore {
         let mut stored = Vec::with_capacity(batch.sessions.len());
         for (chat, session) in batch.sessions {
             let write = self.session_write(&mut cache, *chat, session)?;
-            write.ops(*chat, &mut ops);
-            stored.push((*chat, write.stored));
+            stored.push((*chat, write.into_ops(*chat, &mut ops)));
         }
         for id in batch.updates {
             ops.push(Op::put(Tree::Updates, id.to_be_bytes(), Vec::new()));
@@ -759,7 +756,7 @@ impl Store for SledStore {
         let mut ops = Vec::with_capacity(messages.len());
         let mut ids = Vec::with_capacity(messages.len());
         for message in messages {
-            let id = self.db.generate_id().map_err(backend)?;
+            let id = self.outbox_id()?;
             ops.push(Op::put(Tree::Outbox, id.to_be_bytes(), encode(message)));
             ids.push(id);
         }

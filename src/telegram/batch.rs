@@ -8,7 +8,7 @@
 //! flushes once. Tickets are still written as they are opened (rare, and
 //! durable at once as before).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -33,8 +33,8 @@ struct Staged {
     /// language) for the update being decided; `None` for desk actions.
     initial_lang: Option<Lang>,
     sessions: HashMap<ChatId, Session>,
+    /// The ids decided, in order (at most a batch: a scan finds one).
     updates: Vec<i64>,
-    seen: HashSet<i64>,
     outbox: Vec<(u64, Pending)>,
 }
 
@@ -72,7 +72,6 @@ impl<'a> BatchStore<'a> {
         }
         let mut staged = self.staged();
         staged.updates.push(update_id);
-        staged.seen.insert(update_id);
         for (id, message) in ids.into_iter().zip(replies) {
             staged.outbox.push((id, message.clone()));
             steps.push(Step::Deliver { id, message });
@@ -148,7 +147,7 @@ impl Store for BatchStore<'_> {
         self.inner.mark_update(update_id)
     }
     fn update_seen(&self, update_id: i64) -> Result<bool> {
-        if self.staged().seen.contains(&update_id) {
+        if self.staged().updates.contains(&update_id) {
             return Ok(true);
         }
         self.inner.update_seen(update_id)

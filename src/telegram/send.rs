@@ -150,7 +150,7 @@ impl Sender {
     }
 
     /// Drops the messages delivered since the last call from the outbox
-    /// (durable with the store's next flush); returns how many. Blocking.
+    /// (in memory; durable with the store's next flush); returns how many.
     pub fn drop_delivered(&self) -> Result<usize, crate::store::StoreError> {
         self.takes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let ids = std::mem::take(&mut *self.delivered.lock().unwrap_or_else(|e| e.into_inner()));
