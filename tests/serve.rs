@@ -61,6 +61,8 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     admin: String,
+    /// Reads the log as it comes, so a full pipe never blocks the bot.
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 fn kefu(workspace: &Workspace, api: &FakeApi, extra: &[&str]) -> Command {
@@ -89,12 +91,22 @@ impl Server {
         let admin = format!("127.0.0.1:{}", free_port());
         let mut args = vec!["--admin", &admin];
         args.extend_from_slice(extra);
-        let child = kefu(workspace, api, &args)
+        let mut child = kefu(workspace, api, &args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let server = Server { child, admin };
+        let mut pipe = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut log = String::new();
+            let _ = pipe.read_to_string(&mut log);
+            log
+        });
+        let server = Server {
+            child,
+            admin,
+            log: Some(log),
+        };
         let start = Instant::now();
         while get(&server.admin, "/healthz").is_none() {
             assert!(start.elapsed() < WAIT, "kefu serve did not start");
@@ -113,13 +125,7 @@ impl Server {
     fn stop(mut self) -> (i32, String) {
         self.signal(libc::SIGTERM);
         let status = self.child.wait().unwrap();
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        let stderr = self.log.take().unwrap().join().unwrap();
         (status.code().unwrap_or(-1), stderr)
     }
 
@@ -368,6 +374,85 @@ fn a_429_is_waited_out_and_the_message_still_delivered() {
         gap >= Duration::from_millis(900),
         "retry_after was respected: {gap:?}"
     );
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn after_a_429_every_chat_waits_out_retry_after() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    api.send_text(611, "en", "/start");
+    api.wait_until("a first welcome", WAIT, |api| !api.texts_to(611).is_empty());
+    api.fail_with_429("sendMessage", 1, 2);
+    api.send_text(612, "en", "/start");
+    api.wait_until("the refusal", WAIT, |api| {
+        api.calls_to("sendMessage").iter().any(|c| c.refused)
+    });
+    let refused = api
+        .calls_to("sendMessage")
+        .into_iter()
+        .find(|c| c.refused)
+        .unwrap()
+        .at;
+    // Another chat, not the one refused: Telegram's 429 holds the bot.
+    std::thread::sleep(Duration::from_millis(1100));
+    api.send_text(611, "en", "/start");
+    api.wait_until("both welcomes", WAIT, |api| {
+        api.texts_to(611).len() == 2 && api.texts_to(612).len() == 1
+    });
+    for call in api.calls_to("sendMessage").iter().filter(|c| c.at > refused) {
+        assert!(
+            call.at - refused >= Duration::from_millis(1900),
+            "sent {:?} after a 429 with retry_after 2: {:?}",
+            call.at - refused,
+            call.body
+        );
+    }
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn messages_keep_telegrams_limits_per_chat_and_overall() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    let users: Vec<i64> = (800..840).collect();
+    for _ in 0..2 {
+        for &user in &users {
+            api.send_text(user, "en", "/start");
+        }
+    }
+    let total = users.len() * 2;
+    api.wait_until("every message answered", WAIT, |api| {
+        api.calls_to("sendMessage").len() >= total
+    });
+    let sends = api.calls_to("sendMessage");
+    assert_eq!(sends.len(), total, "none refused, none twice");
+    // Arrival times at the server; allow 100 ms for the way there.
+    let slack = Duration::from_millis(100);
+    for &user in &users {
+        let at: Vec<Instant> = sends
+            .iter()
+            .filter(|c| c.body["chat_id"].as_i64() == Some(user))
+            .map(|c| c.at)
+            .collect();
+        assert_eq!(at.len(), 2, "user {user}");
+        assert!(
+            at[1] - at[0] >= Duration::from_secs(1) - slack,
+            "user {user}: two messages {:?} apart",
+            at[1] - at[0]
+        );
+    }
+    for (i, first) in sends.iter().enumerate() {
+        let within = sends[i..]
+            .iter()
+            .take_while(|c| c.at - first.at < Duration::from_secs(1) - slack)
+            .count();
+        assert!(within <= 30, "{within} messages within a second");
+    }
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
 }

@@ -28,6 +28,7 @@
 mod batch;
 mod desk;
 mod handle;
+mod limits;
 mod receive;
 mod reload;
 mod send;
@@ -297,6 +298,41 @@ async fn set_commands(bot: &teloxide::Bot) {
         .language_code("zh")
         .await;
     if let Err(e) = en.and(zh) {
-        tracing::warn!(error = %e, "setMyCommands failed; the command menu may be out of date");
+        tracing::warn!(error = %loggable(&e), "setMyCommands failed; the command menu may be out of date");
+    }
+}
+
+/// A Bot API error fit for the log. teloxide's text for an answer it could
+/// not read quotes the answer whole, and answers hold the texts of the
+/// messages sent and of the users' updates; serde's own message can quote
+/// a value too. So: what kind of error, and where.
+pub(crate) fn loggable(error: &teloxide::RequestError) -> String {
+    match error {
+        teloxide::RequestError::InvalidJson { source, .. } => format!(
+            "unreadable answer from the Bot API ({:?} error at line {} column {})",
+            source.classify(),
+            source.line(),
+            source.column()
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_answers_are_logged_without_their_text() {
+        let raw = r#"{"ok":true,"result":{"text":"my password is hunter2"}}"#;
+        let source = serde_json::from_str::<i32>(raw).unwrap_err();
+        let error = teloxide::RequestError::InvalidJson {
+            source: Arc::new(source),
+            raw: raw.into(),
+        };
+        assert!(error.to_string().contains("hunter2"), "teloxide quotes it");
+        let logged = loggable(&error);
+        assert!(!logged.contains("hunter2"), "{logged}");
+        assert!(logged.contains("line 1"), "{logged}");
     }
 }

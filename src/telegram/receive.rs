@@ -179,7 +179,7 @@ pub async fn poll(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     if let Err(e) = bot.delete_webhook().send().await {
-        tracing::warn!(error = %e, "deleteWebhook failed");
+        tracing::warn!(error = %super::loggable(&e), "deleteWebhook failed");
     }
     let mut offset: Option<i32> = None;
     let mut failures = 0u32;
@@ -221,7 +221,7 @@ pub async fn poll(
             Err(e) => {
                 failures += 1;
                 let wait = Duration::from_millis(500 * u64::from(failures.min(20)));
-                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
+                tracing::warn!(error = %super::loggable(&e), retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.wait_for(|s| *s) => return Ok(()),

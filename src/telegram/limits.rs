@@ -1,0 +1,280 @@
+//! Telegram's sending limits, kept by kefu itself: about one message a
+//! second in a chat, 20 a minute in a group, 30 a second overall; after a
+//! 429 nothing is sent until its `retry_after` has passed.
+//!
+//! Each limit is a sliding window over the instants of the messages sent
+//! (Telegram words its limits that way). A message is let through only
+//! when every window has room at the same instant, and takes its place in
+//! all of them at once, under one lock. Chained rate limiters (governor's,
+//! one per quota) would each take their slot when they say yes, so a
+//! message waiting on the overall limit would hold a chat's slot it has
+//! not used yet, and two of a chat's messages could leave closer than a
+//! second apart. teloxide's `Throttle` keeps all three windows together
+//! too, but only for its own request types, and those parse every sent
+//! message back in full (see [`super::send`]).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// At most `count` messages in any `span`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub count: usize,
+    pub span: Duration,
+}
+
+impl Window {
+    /// The earliest instant a message may go, given the instants of the
+    /// messages sent (oldest first).
+    fn earliest(self, sent: &VecDeque<Instant>) -> Option<Instant> {
+        let len = sent.len();
+        (len >= self.count).then(|| sent[len - self.count] + self.span)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Quotas {
+    /// Any chat.
+    pub chat: Window,
+    /// Groups, supergroups and channels (negative chat ids) besides.
+    pub group: Window,
+    pub overall: Window,
+}
+
+impl Quotas {
+    /// What the Bot API documents.
+    pub const TELEGRAM: Quotas = Quotas {
+        chat: Window {
+            count: 1,
+            span: Duration::from_secs(1),
+        },
+        group: Window {
+            count: 20,
+            span: Duration::from_secs(60),
+        },
+        overall: Window {
+            count: 30,
+            span: Duration::from_secs(1),
+        },
+    };
+}
+
+/// Chats quiet for this long are forgotten (their windows are empty).
+fn forget_after(quotas: &Quotas) -> Duration {
+    quotas.chat.span.max(quotas.group.span)
+}
+
+pub struct Limits {
+    quotas: Quotas,
+    state: Mutex<State>,
+}
+
+struct State {
+    overall: VecDeque<Instant>,
+    /// Per chat, the instants of its last messages (as many as its
+    /// windows look at).
+    chats: HashMap<i64, VecDeque<Instant>>,
+    frozen_until: Option<Instant>,
+    forgotten_at: Instant,
+}
+
+fn is_group(chat: i64) -> bool {
+    chat < 0
+}
+
+fn record(sent: &mut VecDeque<Instant>, keep: usize, now: Instant) {
+    if sent.len() >= keep {
+        sent.pop_front();
+    }
+    sent.push_back(now);
+}
+
+impl Limits {
+    pub fn new(quotas: Quotas) -> Limits {
+        Limits {
+            quotas,
+            state: Mutex::new(State {
+                overall: VecDeque::with_capacity(quotas.overall.count),
+                chats: HashMap::new(),
+                frozen_until: None,
+                forgotten_at: Instant::now(),
+            }),
+        }
+    }
+
+    /// Takes a place for one message to `chat` at `now` if every limit
+    /// allows it; otherwise says when to ask again.
+    pub fn try_take(&self, chat: i64, now: Instant) -> Result<(), Instant> {
+        let quotas = self.quotas;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *state;
+        if now.saturating_duration_since(state.forgotten_at) >= forget_after(&quotas) {
+            let horizon = forget_after(&quotas);
+            state.chats.retain(|_, sent| {
+                sent.back()
+                    .is_some_and(|last| now.saturating_duration_since(*last) < horizon)
+            });
+            state.forgotten_at = now;
+        }
+        let group = is_group(chat);
+        let keep = if group {
+            quotas.chat.count.max(quotas.group.count)
+        } else {
+            quotas.chat.count
+        };
+        let empty = VecDeque::new();
+        let sent = state.chats.get(&chat).unwrap_or(&empty);
+        let earliest = [
+            state.frozen_until,
+            quotas.overall.earliest(&state.overall),
+            quotas.chat.earliest(sent),
+            group.then(|| quotas.group.earliest(sent)).flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(at) = earliest.filter(|at| *at > now) {
+            return Err(at);
+        }
+        record(&mut state.overall, quotas.overall.count, now);
+        record(
+            state
+                .chats
+                .entry(chat)
+                .or_insert_with(|| VecDeque::with_capacity(keep)),
+            keep,
+            now,
+        );
+        Ok(())
+    }
+
+    /// Waits until a message to `chat` may go, and takes its place.
+    pub async fn take(&self, chat: i64) {
+        loop {
+            match self.try_take(chat, Instant::now()) {
+                Ok(()) => return,
+                Err(at) => tokio::time::sleep_until(at.into()).await,
+            }
+        }
+    }
+
+    /// Nothing is sent before `until` (Telegram answered 429).
+    pub fn freeze(&self, until: Instant) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.frozen_until = state.frozen_until.max(Some(until));
+    }
+
+    /// Chats with messages in their windows.
+    #[cfg(test)]
+    fn chats_remembered(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .chats
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn limits() -> Limits {
+        Limits::new(Quotas::TELEGRAM)
+    }
+
+    #[test]
+    fn a_chat_gets_one_message_a_second_and_others_are_not_held_up() {
+        let limits = limits();
+        let t = Instant::now();
+        assert_eq!(limits.try_take(1, t), Ok(()));
+        assert_eq!(limits.try_take(1, t + SECOND / 2), Err(t + SECOND));
+        assert_eq!(limits.try_take(2, t + SECOND / 2), Ok(()));
+        assert_eq!(limits.try_take(1, t + SECOND), Ok(()));
+        assert_eq!(limits.try_take(1, t + SECOND), Err(t + 2 * SECOND));
+    }
+
+    #[test]
+    fn a_group_gets_twenty_a_minute() {
+        let limits = limits();
+        let t = Instant::now();
+        let group = -100_123;
+        for i in 0..20 {
+            assert_eq!(limits.try_take(group, t + i * SECOND), Ok(()), "message {i}");
+        }
+        // The 21st waits until the first is a minute old, not a second.
+        assert_eq!(
+            limits.try_take(group, t + 20 * SECOND),
+            Err(t + 60 * SECOND)
+        );
+        assert_eq!(limits.try_take(group, t + 60 * SECOND), Ok(()));
+        assert_eq!(
+            limits.try_take(group, t + 60 * SECOND + SECOND / 2),
+            Err(t + 61 * SECOND),
+            "and one a second still"
+        );
+        // A private chat is not limited to twenty.
+        for i in 0..25 {
+            assert_eq!(limits.try_take(7, t + 100 * SECOND + i * SECOND), Ok(()));
+        }
+    }
+
+    #[test]
+    fn thirty_a_second_overall() {
+        let limits = limits();
+        let t = Instant::now();
+        for chat in 0..30 {
+            let at = t + Duration::from_millis(chat as u64);
+            assert_eq!(limits.try_take(chat, at), Ok(()), "chat {chat}");
+        }
+        let late = t + Duration::from_millis(500);
+        assert_eq!(limits.try_take(30, late), Err(t + SECOND));
+        assert_eq!(limits.try_take(30, t + SECOND), Ok(()));
+        // Refused messages took no place: the window frees one at a time.
+        assert_eq!(
+            limits.try_take(31, t + SECOND),
+            Err(t + SECOND + Duration::from_millis(1))
+        );
+    }
+
+    #[test]
+    fn a_refused_message_takes_no_place_in_its_chat() {
+        let limits = limits();
+        let t = Instant::now();
+        for chat in 0..30 {
+            assert_eq!(limits.try_take(chat, t), Ok(()));
+        }
+        // Chat 99 is refused by the overall window ...
+        assert_eq!(limits.try_take(99, t), Err(t + SECOND));
+        // ... and once that has room it goes, not held back by a second
+        // of its own.
+        assert_eq!(limits.try_take(99, t + SECOND), Ok(()));
+    }
+
+    #[test]
+    fn after_a_429_nothing_goes_until_retry_after() {
+        let limits = limits();
+        let t = Instant::now();
+        limits.freeze(t + 5 * SECOND);
+        limits.freeze(t + 2 * SECOND);
+        assert_eq!(limits.try_take(1, t), Err(t + 5 * SECOND));
+        assert_eq!(limits.try_take(2, t + 4 * SECOND), Err(t + 5 * SECOND));
+        assert_eq!(limits.try_take(2, t + 5 * SECOND), Ok(()));
+    }
+
+    #[test]
+    fn quiet_chats_are_forgotten() {
+        let limits = limits();
+        let t = Instant::now() + SECOND;
+        for chat in 0..1_000 {
+            let _ = limits.try_take(chat, t + Duration::from_millis(chat as u64 * 40));
+        }
+        assert!(limits.chats_remembered() > 100);
+        let later = t + 200 * SECOND;
+        assert_eq!(limits.try_take(5_000, later), Ok(()));
+        assert_eq!(limits.chats_remembered(), 1);
+    }
+}
