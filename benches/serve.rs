@@ -181,7 +181,7 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path) -> Child {
+fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path, rounds: usize) -> Child {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut command = if bot.starts_with("echo") {
         let mut c = Command::new(std::env::current_exe().unwrap());
@@ -201,7 +201,13 @@ fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path) -> Child {
             .arg(data.join("data"));
         c
     };
-    std::fs::write(data.join("none.toml"), "[limits]\nflood_messages = 1000\n").unwrap();
+    // Flood control would stop a bench user (who writes as fast as the
+    // bot answers) after a few messages: raised above what one sends.
+    std::fs::write(
+        data.join("none.toml"),
+        format!("[limits]\nflood_messages = {}\n", rounds + 10),
+    )
+    .unwrap();
     command
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", &api.url)
@@ -223,7 +229,7 @@ const SCRIPT: [&str; 2] = ["/start", "how long does a withdrawal take"];
 async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
     let api = Arc::new(FakeApi::start_async().await);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = spawn(bot, &api, dir.path());
+    let mut child = spawn(bot, &api, dir.path(), rounds);
     // Ready once it polls.
     let start = Instant::now();
     while api.calls_to("getUpdates").is_empty() {
