@@ -19,7 +19,8 @@
 //!
 //! `cargo bench --bench serve` (KEFU_BENCH_USERS, KEFU_BENCH_ROUNDS to
 //! change the load; KEFU_BENCH_THREADS, default 1, for the threads of the
-//! load generator and fake server). The bench re-runs itself with
+//! load generator and fake server; KEFU_BENCH_KEFU, a kefu binary other
+//! than this build's, to compare two builds). The bench re-runs itself with
 //! KEFU_BENCH_ECHO=1 to be the echo bot, so both bots are separate
 //! processes measured alike.
 
@@ -188,7 +189,9 @@ fn spawn(bot: &str, api: &FakeApi, data: &std::path::Path, rounds: usize) -> Chi
         c.env("KEFU_BENCH_ECHO", if bot == "echo" { "1" } else { "long" });
         c
     } else {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_kefu"));
+        let binary = std::env::var("KEFU_BENCH_KEFU")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kefu").to_string());
+        let mut c = Command::new(binary);
         c.arg("--intents")
             .arg(format!("{root}/intents"))
             .arg("--dialogs")

@@ -402,7 +402,11 @@ fn after_a_429_every_chat_waits_out_retry_after() {
     api.wait_until("both welcomes", WAIT, |api| {
         api.texts_to(611).len() == 2 && api.texts_to(612).len() == 1
     });
-    for call in api.calls_to("sendMessage").iter().filter(|c| c.at > refused) {
+    for call in api
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.at > refused)
+    {
         assert!(
             call.at - refused >= Duration::from_millis(1900),
             "sent {:?} after a 429 with retry_after 2: {:?}",

@@ -68,6 +68,13 @@ fn forget_after(quotas: &Quotas) -> Duration {
 pub struct Limits {
     quotas: Quotas,
     state: Mutex<State>,
+    /// Messages whose chat has room wait here, first come first served,
+    /// for the overall window: one waiter polls it, not every chat's task
+    /// (after a restart with a full outbox, thousands).
+    turnstile: tokio::sync::Mutex<()>,
+    /// Calls of `try_take` (to show that waiters do not all poll).
+    #[cfg(test)]
+    attempts: std::sync::atomic::AtomicUsize,
 }
 
 struct State {
@@ -100,12 +107,30 @@ impl Limits {
                 frozen_until: None,
                 forgotten_at: Instant::now(),
             }),
+            turnstile: tokio::sync::Mutex::new(()),
+            #[cfg(test)]
+            attempts: Default::default(),
         }
+    }
+
+    /// When `chat`'s own windows next have room (None: now), without
+    /// taking a place.
+    fn chat_ready_at(&self, chat: i64, now: Instant) -> Option<Instant> {
+        let quotas = self.quotas;
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = state.chats.get(&chat)?;
+        let group = is_group(chat)
+            .then(|| quotas.group.earliest(sent))
+            .flatten();
+        quotas.chat.earliest(sent).max(group).filter(|at| *at > now)
     }
 
     /// Takes a place for one message to `chat` at `now` if every limit
     /// allows it; otherwise says when to ask again.
     pub fn try_take(&self, chat: i64, now: Instant) -> Result<(), Instant> {
+        #[cfg(test)]
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let quotas = self.quotas;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *state;
@@ -149,12 +174,26 @@ impl Limits {
         Ok(())
     }
 
-    /// Waits until a message to `chat` may go, and takes its place.
+    /// Waits until a message to `chat` may go, and takes its place: first
+    /// until the chat's own windows have room, then in turn for the
+    /// overall one.
     pub async fn take(&self, chat: i64) {
         loop {
-            match self.try_take(chat, Instant::now()) {
-                Ok(()) => return,
-                Err(at) => tokio::time::sleep_until(at.into()).await,
+            if let Some(at) = self.chat_ready_at(chat, Instant::now()) {
+                tokio::time::sleep_until(at.into()).await;
+                continue;
+            }
+            let _turn = self.turnstile.lock().await;
+            loop {
+                if self.chat_ready_at(chat, Instant::now()).is_some() {
+                    // Another task sent to this chat meanwhile (a card to
+                    // the agents' group): let the next in line go.
+                    break;
+                }
+                match self.try_take(chat, Instant::now()) {
+                    Ok(()) => return,
+                    Err(at) => tokio::time::sleep_until(at.into()).await,
+                }
             }
         }
     }
@@ -203,7 +242,11 @@ mod tests {
         let t = Instant::now();
         let group = -100_123;
         for i in 0..20 {
-            assert_eq!(limits.try_take(group, t + i * SECOND), Ok(()), "message {i}");
+            assert_eq!(
+                limits.try_take(group, t + i * SECOND),
+                Ok(()),
+                "message {i}"
+            );
         }
         // The 21st waits until the first is a minute old, not a second.
         assert_eq!(
@@ -263,6 +306,59 @@ mod tests {
         assert_eq!(limits.try_take(1, t), Err(t + 5 * SECOND));
         assert_eq!(limits.try_take(2, t + 4 * SECOND), Err(t + 5 * SECOND));
         assert_eq!(limits.try_take(2, t + 5 * SECOND), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn waiting_messages_go_in_turn_within_the_limits() {
+        let limits = std::sync::Arc::new(Limits::new(Quotas {
+            overall: Window {
+                count: 5,
+                span: Duration::from_millis(50),
+            },
+            ..Quotas::TELEGRAM
+        }));
+        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        // Chat 0 writes twice: its second message waits a second for its
+        // chat, and the others are not held up meanwhile.
+        for chat in [0, 0].into_iter().chain(1..40) {
+            let (limits, sent) = (limits.clone(), sent.clone());
+            tasks.push(tokio::spawn(async move {
+                limits.take(chat).await;
+                sent.lock().unwrap().push((chat, Instant::now()));
+            }));
+            tokio::task::yield_now().await;
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let sent = sent.lock().unwrap().clone();
+        let order: Vec<i64> = sent.iter().map(|(chat, _)| *chat).collect();
+        let expected: Vec<i64> = (0..40).chain([0]).collect();
+        assert_eq!(order, expected, "first come, first served");
+        for (i, (_, at)) in sent.iter().enumerate().skip(5) {
+            assert!(
+                *at - sent[i - 5].1 >= Duration::from_millis(50),
+                "six messages within 50 ms"
+            );
+        }
+        let zero: Vec<Instant> = sent
+            .iter()
+            .filter(|(c, _)| *c == 0)
+            .map(|(_, at)| *at)
+            .collect();
+        assert!(zero[1] - zero[0] >= SECOND);
+        assert!(start.elapsed() >= SECOND);
+        // One waiter at a time watches the overall window: about one
+        // attempt per message and one per wait, not one per waiter each
+        // time the window frees a place.
+        let attempts = limits.attempts.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            attempts <= 3 * sent.len(),
+            "{attempts} attempts for {} messages",
+            sent.len()
+        );
     }
 
     #[test]
