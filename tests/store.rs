@@ -175,7 +175,7 @@ fn a_batch_is_recorded_with_its_sessions_and_outbox_at_once() {
     assert!(!store.update_seen(43).unwrap());
     assert_eq!(store.session(5).unwrap().unwrap().lang, Lang::Zh);
     let outbox = store.outbox().unwrap();
-    let texts: Vec<&str> = outbox.iter().map(|(_, m)| m.text.as_str()).collect();
+    let texts: Vec<&str> = outbox.iter().map(|(_, m)| &*m.text).collect();
     assert_eq!(texts, ["hi", "again"], "in the order decided");
     let next = store.outbox_id().unwrap();
     assert!(next > outbox[1].0, "ids keep growing after a reopen");

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,9 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub chat: ChatId,
-    pub text: String,
+    /// Shared: the outbox entry and the step that delivers it hold the
+    /// same text.
+    pub text: Arc<str>,
     #[serde(default)]
     pub choices: Vec<Choice>,
     /// The ticket this message is about (a card, a relayed message).
@@ -95,7 +98,7 @@ impl Pending {
     pub fn text(chat: ChatId, text: impl Into<String>) -> Pending {
         Pending {
             chat,
-            text: text.into(),
+            text: text.into().into(),
             choices: Vec::new(),
             ticket: None,
         }

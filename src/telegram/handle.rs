@@ -132,7 +132,7 @@ pub(crate) fn pending(messages: Vec<crate::app::Outgoing>) -> Vec<Pending> {
         .into_iter()
         .map(|m| Pending {
             chat: m.chat,
-            text: m.text,
+            text: m.text.into(),
             choices: m.choices,
             ticket: m.ticket,
         })
