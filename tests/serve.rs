@@ -435,8 +435,9 @@ fn messages_keep_telegrams_limits_per_chat_and_overall() {
     });
     let sends = api.calls_to("sendMessage");
     assert_eq!(sends.len(), total, "none refused, none twice");
-    // Arrival times at the server; allow 100 ms for the way there.
-    let slack = Duration::from_millis(100);
+    // Arrival times at the server; allow 250 ms for the way there on a
+    // busy machine (without limits, all of them arrive within a few ms).
+    let slack = Duration::from_millis(250);
     for &user in &users {
         let at: Vec<Instant> = sends
             .iter()

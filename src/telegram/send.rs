@@ -108,8 +108,7 @@ pub fn split(text: &str) -> Vec<String> {
 /// `sendMessage` with what kefu sends (text, an inline keyboard), reading
 /// back only the new message's id. teloxide's own request parses the whole
 /// `Message` Telegram echoes back (the text again, its entities, the
-/// chat, the sender, the keyboard), which cost about an eighth of kefu's
-/// CPU under load for one number.
+/// chat, the sender, the keyboard) for one number.
 #[derive(serde::Serialize)]
 struct SendText {
     chat_id: i64,
