@@ -2,10 +2,10 @@
 //! presses, edits, deletions. Messages keep Telegram's rate limits
 //! ([`super::limits`]: 1 a second per chat, 20 a minute per group, 30 a
 //! second overall); a 429 is waited out (`retry_after`, every chat waits)
-//! and retried, never dropped; a message leaves the outbox only once Telegram has it or has
-//! refused it for good (a blocked bot, a deleted chat). Delivered ids are
-//! collected and dropped from the outbox with the next flush (the next
-//! batch's, or the ack sweep's within [`ACK_SWEEP`]).
+//! and retried, never dropped; a message leaves the outbox only once
+//! Telegram has it or has refused it for good (a blocked bot, a deleted
+//! chat). Delivered ids are collected and dropped from the outbox with the
+//! next flush (the next batch's, or the ack sweep's within [`ACK_SWEEP`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
