@@ -42,6 +42,8 @@ pub struct Metrics {
     pub handoffs: AtomicU64,
     /// 429 answers waited out.
     pub retries_429: AtomicU64,
+    /// Messages held back by Telegram's rate limits (they waited).
+    pub rate_limited: AtomicU64,
     /// Messages Telegram refused for good (blocked bot, deleted chat).
     pub send_failures: AtomicU64,
     /// Successful and failed pack reloads.
@@ -92,7 +94,7 @@ impl Metrics {
     /// The Prometheus text exposition; ticket counts come from the store.
     pub fn render(&self, store: &dyn Store) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 12] = [
+        let counters: [(&str, &str, &AtomicU64); 13] = [
             (
                 "kefu_updates_total",
                 "Telegram updates received",
@@ -123,6 +125,11 @@ impl Metrics {
                 "kefu_retry_after_total",
                 "429 answers waited out",
                 &self.retries_429,
+            ),
+            (
+                "kefu_rate_limited_total",
+                "Messages that waited for Telegram's rate limits",
+                &self.rate_limited,
             ),
             (
                 "kefu_send_failures_total",

@@ -458,6 +458,13 @@ fn messages_keep_telegrams_limits_per_chat_and_overall() {
             .count();
         assert!(within <= 30, "{within} messages within a second");
     }
+    // Every user's second message waited for its chat, and some of the
+    // first ones for the overall limit.
+    let waited = server.metric("kefu_rate_limited_total");
+    assert!(
+        (users.len() as f64 + 1.0..=total as f64).contains(&waited),
+        "{waited} messages waited"
+    );
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
 }

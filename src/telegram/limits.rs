@@ -176,10 +176,12 @@ impl Limits {
 
     /// Waits until a message to `chat` may go, and takes its place: first
     /// until the chat's own windows have room, then in turn for the
-    /// overall one.
-    pub async fn take(&self, chat: i64) {
+    /// overall one. Returns whether it had to wait.
+    pub async fn take(&self, chat: i64) -> bool {
+        let mut waited = false;
         loop {
             if let Some(at) = self.chat_ready_at(chat, Instant::now()) {
+                waited = true;
                 tokio::time::sleep_until(at.into()).await;
                 continue;
             }
@@ -191,8 +193,11 @@ impl Limits {
                     break;
                 }
                 match self.try_take(chat, Instant::now()) {
-                    Ok(()) => return,
-                    Err(at) => tokio::time::sleep_until(at.into()).await,
+                    Ok(()) => return waited,
+                    Err(at) => {
+                        waited = true;
+                        tokio::time::sleep_until(at.into()).await;
+                    }
                 }
             }
         }

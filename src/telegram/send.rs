@@ -221,7 +221,9 @@ impl Sender {
         let mut attempt = 0;
         loop {
             if let Some(limits) = &self.limits {
-                limits.take(chat).await;
+                if limits.take(chat).await {
+                    bump(&self.metrics.rate_limited);
+                }
             }
             let payload = SendText {
                 chat_id: chat,
