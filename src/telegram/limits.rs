@@ -113,16 +113,21 @@ impl Limits {
         }
     }
 
+    /// When `chat`'s own windows (its messages `sent`) have room next;
+    /// None: they always had.
+    fn chat_earliest(&self, chat: i64, sent: &VecDeque<Instant>) -> Option<Instant> {
+        let group = is_group(chat)
+            .then(|| self.quotas.group.earliest(sent))
+            .flatten();
+        self.quotas.chat.earliest(sent).max(group)
+    }
+
     /// When `chat`'s own windows next have room (None: now), without
     /// taking a place.
     fn chat_ready_at(&self, chat: i64, now: Instant) -> Option<Instant> {
-        let quotas = self.quotas;
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let sent = state.chats.get(&chat)?;
-        let group = is_group(chat)
-            .then(|| quotas.group.earliest(sent))
-            .flatten();
-        quotas.chat.earliest(sent).max(group).filter(|at| *at > now)
+        self.chat_earliest(chat, sent).filter(|at| *at > now)
     }
 
     /// Takes a place for one message to `chat` at `now` if every limit
@@ -134,16 +139,15 @@ impl Limits {
         let quotas = self.quotas;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *state;
-        if now.saturating_duration_since(state.forgotten_at) >= forget_after(&quotas) {
-            let horizon = forget_after(&quotas);
+        let horizon = forget_after(&quotas);
+        if now.saturating_duration_since(state.forgotten_at) >= horizon {
             state.chats.retain(|_, sent| {
                 sent.back()
                     .is_some_and(|last| now.saturating_duration_since(*last) < horizon)
             });
             state.forgotten_at = now;
         }
-        let group = is_group(chat);
-        let keep = if group {
+        let keep = if is_group(chat) {
             quotas.chat.count.max(quotas.group.count)
         } else {
             quotas.chat.count
@@ -153,8 +157,7 @@ impl Limits {
         let earliest = [
             state.frozen_until,
             quotas.overall.earliest(&state.overall),
-            quotas.chat.earliest(sent),
-            group.then(|| quotas.group.earliest(sent)).flatten(),
+            self.chat_earliest(chat, sent),
         ]
         .into_iter()
         .flatten()

@@ -215,9 +215,18 @@ impl Sender {
     async fn send_text(
         &self,
         chat: i64,
-        text: &str,
+        text: String,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Option<MessageId>, RequestError> {
+        // Built once: each attempt sends it by reference.
+        let request = JsonRequest::new(
+            self.bot.clone(),
+            SendText {
+                chat_id: chat,
+                text,
+                reply_markup: markup,
+            },
+        );
         let mut attempt = 0;
         loop {
             if let Some(limits) = &self.limits {
@@ -225,12 +234,7 @@ impl Sender {
                     bump(&self.metrics.rate_limited);
                 }
             }
-            let payload = SendText {
-                chat_id: chat,
-                text: text.to_string(),
-                reply_markup: markup.clone(),
-            };
-            match JsonRequest::new(self.bot.clone(), payload).send().await {
+            match request.send_ref().await {
                 Ok(sent) => return Ok(Some(MessageId(sent.message_id))),
                 Err(RequestError::RetryAfter(after)) => {
                     bump(&self.metrics.retries_429);
@@ -276,7 +280,7 @@ impl Sender {
         let parts = split(&message.text);
         let last = parts.len() - 1;
         let mut delivered = true;
-        for (index, part) in parts.iter().enumerate() {
+        for (index, part) in parts.into_iter().enumerate() {
             let markup = if index == last {
                 keyboard(&message.choices)
             } else {
