@@ -146,7 +146,7 @@ async fn serve(
         Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
             anyhow::bail!("Telegram rejected the token in TELOXIDE_TOKEN (Unauthorized): check it with @BotFather")
         }
-        Err(e) => anyhow::bail!("cannot reach the Bot API: {e}"),
+        Err(e) => anyhow::bail!("cannot reach the Bot API: {}", loggable(&e)),
     };
     tracing::info!(bot = %me.username(), id = me.id.0, "connected");
     let metrics = Arc::new(Metrics::default());
@@ -308,14 +308,25 @@ async fn set_commands(bot: &teloxide::Bot) {
 /// a value too. So: what kind of error, and where.
 pub(crate) fn loggable(error: &teloxide::RequestError) -> String {
     match error {
-        teloxide::RequestError::InvalidJson { source, .. } => format!(
-            "unreadable answer from the Bot API ({:?} error at line {} column {})",
-            source.classify(),
-            source.line(),
-            source.column()
-        ),
+        teloxide::RequestError::InvalidJson { source, .. } => {
+            format!(
+                "unreadable answer from the Bot API ({})",
+                json_error(source)
+            )
+        }
         other => other.to_string(),
     }
+}
+
+/// A JSON error without serde's message, which can quote the value it
+/// choked on (a user's text): its kind and where.
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    format!(
+        "{:?} error at line {} column {}",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
 }
 
 #[cfg(test)]
@@ -334,5 +345,14 @@ mod tests {
         let logged = loggable(&error);
         assert!(!logged.contains("hunter2"), "{logged}");
         assert!(logged.contains("line 1"), "{logged}");
+    }
+
+    #[test]
+    fn unreadable_updates_are_logged_without_the_value_serde_quotes() {
+        let error = serde_json::from_str::<u32>(r#""my password is hunter2""#).unwrap_err();
+        assert!(error.to_string().contains("hunter2"), "serde quotes it");
+        let logged = json_error(&error);
+        assert!(!logged.contains("hunter2"), "{logged}");
+        assert!(logged.contains("Data error"), "{logged}");
     }
 }

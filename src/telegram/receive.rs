@@ -259,7 +259,7 @@ async fn hook(
         Ok(update) => update,
         Err(e) => {
             // Sending it again would not make it readable.
-            tracing::warn!(error = %e, bytes = body.len(), "an unreadable update was dropped");
+            tracing::warn!(error = %super::json_error(&e), bytes = body.len(), "an unreadable update was dropped");
             return StatusCode::OK;
         }
     };
@@ -311,7 +311,7 @@ pub async fn webhook(
         .allowed_updates(ALLOWED)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("setting the webhook failed: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("setting the webhook failed: {}", super::loggable(&e)))?;
     tracing::info!(%listen, "webhook listening");
     let (updates, mut posted) = mpsc::channel::<Posted>(BATCH * 4);
     let app = axum::Router::new()
