@@ -59,6 +59,9 @@ pub struct Config {
     pub admin: Option<String>,
     /// Webhook listen address (webhook mode only).
     pub webhook_listen: Option<String>,
+    /// `kefu serve`'s threads for the network (Telegram, the webhook, the
+    /// admin endpoint). Decisions and the store run on a pool of their own.
+    pub threads: usize,
     /// The bot token (`TELOXIDE_TOKEN`; environment only, never a file).
     pub telegram_token: Option<Secret>,
     /// Another Bot API server (`TELOXIDE_API_URL`), e.g. a local one.
@@ -91,6 +94,7 @@ impl Default for Config {
             flood_window: Duration::from_secs(10),
             admin: None,
             webhook_listen: None,
+            threads: 1,
             telegram_token: None,
             telegram_api_url: None,
             log_filter: None,
@@ -159,7 +163,11 @@ struct LimitsSection {
 struct ServeSection {
     admin: Option<String>,
     webhook_listen: Option<String>,
+    threads: Option<toml::Spanned<usize>>,
 }
+
+/// Network threads beyond this are refused as a typo.
+const MAX_THREADS: usize = 64;
 
 /// `+08:00`, `-05:30`, `UTC` → minutes east of UTC.
 pub fn parse_utc_offset(text: &str) -> Option<i32> {
@@ -270,6 +278,15 @@ impl Config {
         }
         config.admin = parsed.serve.admin;
         config.webhook_listen = parsed.serve.webhook_listen;
+        if let Some(threads) = &parsed.serve.threads {
+            match *threads.get_ref() {
+                n @ 1..=MAX_THREADS => config.threads = n,
+                n => problems.push(file.error(
+                    threads.span().start,
+                    format!("threads = {n}: it must be between 1 and {MAX_THREADS}"),
+                )),
+            }
+        }
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -280,7 +297,7 @@ impl Config {
     /// Reads `path` (a missing file is an error only when `required`) and
     /// applies the environment overrides (`KEFU_AGENTS_GROUP`,
     /// `KEFU_IDLE_TIMEOUT`, `KEFU_UTC_OFFSET`, `KEFU_OFFICIAL_DOMAINS`,
-    /// `KEFU_STAFF_HANDLES`, `KEFU_ADMIN`), and teloxide's own
+    /// `KEFU_STAFF_HANDLES`, `KEFU_ADMIN`, `KEFU_THREADS`), and teloxide's own
     /// `TELOXIDE_TOKEN` and `TELOXIDE_API_URL`.
     pub fn load(path: &Path, required: bool) -> anyhow::Result<Config> {
         let mut config = match std::fs::read_to_string(path) {
@@ -331,6 +348,16 @@ impl Config {
         if let Some(a) = get("KEFU_ADMIN") {
             self.admin = Some(a);
         }
+        if let Some(t) = get("KEFU_THREADS") {
+            self.threads = t
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_THREADS).contains(n))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("KEFU_THREADS: `{t}` is not a number from 1 to {MAX_THREADS}")
+                })?;
+        }
         if let Some(token) = get("TELOXIDE_TOKEN").filter(|t| !t.trim().is_empty()) {
             self.telegram_token = Some(Secret(token.trim().to_string()));
         }
@@ -377,6 +404,7 @@ mod tests {
         assert_eq!(config.sla.urgent_secs, 15 * 60);
         assert!(!config.agents.is_empty());
         assert!(config.agents.iter().any(|a| a.role == Role::Supervisor));
+        assert_eq!(config.threads, 1);
     }
 
     #[test]
@@ -399,6 +427,14 @@ mod tests {
             text[2].starts_with("kefu.toml:5:8: error: a duration must be more than zero"),
             "{text:?}"
         );
+        let threads =
+            Config::parse(&SourceFile::new("k.toml", "[serve]\nthreads = 0\n")).unwrap_err();
+        assert!(
+            threads[0]
+                .to_string()
+                .starts_with("k.toml:2:11: error: threads = 0"),
+            "{threads:?}"
+        );
         let unknown = Config::parse(&SourceFile::new("k.toml", "[bot]\ncolour = 1\n")).unwrap_err();
         assert!(unknown[0].to_string().contains("unknown field `colour`"));
     }
@@ -420,6 +456,16 @@ mod tests {
             vec!["example.com", "help.example.com"]
         );
         assert_eq!(config.staff_handles, vec!["alice_support"]);
+        assert_eq!(config.threads, 1);
+        config
+            .apply_env(|n| (n == "KEFU_THREADS").then(|| "4".into()))
+            .unwrap();
+        assert_eq!(config.threads, 4);
+        for bad in ["0", "many", "65"] {
+            assert!(config
+                .apply_env(|n| (n == "KEFU_THREADS").then(|| bad.into()))
+                .is_err());
+        }
         assert!(config
             .apply_env(|n| (n == "KEFU_AGENTS_GROUP").then(|| "x".into()))
             .is_err());
