@@ -379,6 +379,33 @@ fn a_429_is_waited_out_and_the_message_still_delivered() {
 }
 
 #[test]
+fn a_server_error_is_retried_and_the_message_still_delivered() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    // A proxy in front of Telegram failing twice: an HTML page, no JSON.
+    api.fail_with_502("sendMessage", 2);
+    api.send_text(605, "en", "/start");
+    api.wait_until("the welcome", WAIT, |api| !api.texts_to(605).is_empty());
+    let sends: Vec<_> = api
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| c.body["chat_id"] == 605)
+        .collect();
+    assert_eq!(
+        sends.iter().filter(|c| c.refused).count(),
+        2,
+        "both failures were seen"
+    );
+    assert_eq!(sends.len(), 3, "retried until delivered, then no more");
+    assert_eq!(api.texts_to(605).len(), 1, "delivered once");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("sending failed; retrying"), "{stderr}");
+    assert!(!stderr.contains("refused the message"), "{stderr}");
+}
+
+#[test]
 fn after_a_429_every_chat_waits_out_retry_after() {
     let workspace = Workspace::new();
     let api = FakeApi::start();

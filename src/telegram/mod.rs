@@ -25,6 +25,7 @@
 //! own loop confirms a batch only once its records are durable; the
 //! per-chat ordering of replies is the same as the Dispatcher's.
 
+mod api;
 mod batch;
 mod desk;
 mod handle;

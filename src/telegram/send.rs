@@ -11,10 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use teloxide::payloads::EditMessageTextSetters;
-use teloxide::requests::{JsonRequest, Payload, Request, Requester};
+use teloxide::requests::{Request, Requester};
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::RequestError;
 
+use super::api::Api;
 use super::handle::Step;
 use super::limits::{Limits, Quotas};
 use crate::admin::{bump, Metrics};
@@ -37,6 +38,7 @@ const NETWORK_ATTEMPTS: u32 = 6;
 
 pub struct Sender {
     bot: teloxide::Bot,
+    api: Api,
     /// None with `--no-throttle`.
     limits: Option<Limits>,
     metrics: Arc<Metrics>,
@@ -105,26 +107,14 @@ pub fn split(text: &str) -> Vec<String> {
     parts
 }
 
-/// `sendMessage` with what kefu sends (text, an inline keyboard), reading
-/// back only the new message's id. teloxide's own request parses the whole
-/// `Message` Telegram echoes back (the text again, its entities, the
-/// chat, the sender, the keyboard) for one number.
+/// `sendMessage` with what kefu sends (text, an inline keyboard); posted
+/// by [`Api::send_message`], which reads back only the new message's id.
 #[derive(serde::Serialize)]
 struct SendText {
     chat_id: i64,
     text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_markup: Option<InlineKeyboardMarkup>,
-}
-
-#[derive(serde::Deserialize)]
-struct Sent {
-    message_id: i32,
-}
-
-impl Payload for SendText {
-    type Output = Sent;
-    const NAME: &'static str = "sendMessage";
 }
 
 impl Sender {
@@ -135,6 +125,7 @@ impl Sender {
         store: Arc<SledStore>,
     ) -> Sender {
         Sender {
+            api: Api::new(&bot),
             bot,
             limits: throttle.then(|| Limits::new(Quotas::TELEGRAM)),
             metrics,
@@ -218,15 +209,14 @@ impl Sender {
         text: String,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Option<MessageId>, RequestError> {
-        // Built once: each attempt sends it by reference.
-        let request = JsonRequest::new(
-            self.bot.clone(),
-            SendText {
-                chat_id: chat,
-                text,
-                reply_markup: markup,
-            },
-        );
+        // Built once: each attempt sends the same bytes.
+        let body = serde_json::to_vec(&SendText {
+            chat_id: chat,
+            text,
+            reply_markup: markup,
+        })
+        .map_err(|e| RequestError::Io(Arc::new(std::io::Error::other(e))))?;
+        let body = bytes::Bytes::from(body);
         let mut attempt = 0;
         loop {
             if let Some(limits) = &self.limits {
@@ -234,8 +224,8 @@ impl Sender {
                     bump(&self.metrics.rate_limited);
                 }
             }
-            match request.send_ref().await {
-                Ok(sent) => return Ok(Some(MessageId(sent.message_id))),
+            match self.api.send_message(body.clone()).await {
+                Ok(id) => return Ok(Some(MessageId(id))),
                 Err(RequestError::RetryAfter(after)) => {
                     bump(&self.metrics.retries_429);
                     tracing::warn!(

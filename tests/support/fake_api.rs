@@ -43,6 +43,8 @@ struct Inner {
     calls: Vec<Call>,
     /// Method → (answers still to fail with 429, retry_after seconds).
     fail: HashMap<String, (u32, u32)>,
+    /// Method → answers still to fail with a proxy's 502 page.
+    bad_gateway: HashMap<String, u32>,
     /// Messages the bot sent, by message id (for callback queries).
     sent: HashMap<i64, Value>,
     /// Chat → a watcher told of every message sent there (the bench).
@@ -137,6 +139,26 @@ async fn api(
     }
     {
         let mut inner = state.inner.lock().unwrap();
+        let gateway = match inner.bad_gateway.get_mut(&method) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        };
+        if gateway {
+            inner.calls.push(Call {
+                method: method.clone(),
+                body: body.clone(),
+                at: Instant::now(),
+                refused: true,
+            });
+            return (
+                axum::http::StatusCode::BAD_GATEWAY,
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            )
+                .into_response();
+        }
         let refuse = match inner.fail.get_mut(&method) {
             Some((left, after)) if *left > 0 => {
                 *left -= 1;
@@ -383,6 +405,17 @@ impl FakeApi {
             .unwrap()
             .fail
             .insert(method.to_string(), (count, retry_after));
+    }
+
+    /// The next `count` answers to `method` are a proxy's 502 page (HTML,
+    /// not the Bot API's JSON).
+    pub fn fail_with_502(&self, method: &str, count: u32) {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .bad_gateway
+            .insert(method.to_string(), count);
     }
 
     pub fn calls(&self) -> Vec<Call> {
