@@ -58,14 +58,14 @@ fn main() {
     println!("{users} concurrent users, {rounds} messages each, rate limits off, fake Bot API on loopback; {trials} trials, the bots taking turns");
     let header = || {
         println!(
-            "{:<9} {:>10} {:>9} {:>9} {:>9} {:>12}",
-            "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB", "CPU µs/msg"
+            "{:<9} {:>10} {:>9} {:>9} {:>9} {:>12} {:>13}",
+            "bot", "msgs/s", "p50 ms", "p99 ms", "RSS MB", "CPU µs/msg", "load µs/msg"
         )
     };
     let row = |name: &str, r: &Results| {
         println!(
-            "{name:<9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>12.0}",
-            r.throughput, r.p50_ms, r.p99_ms, r.rss_mb, r.cpu_us_per_message
+            "{name:<9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>12.0} {:>13.0}",
+            r.throughput, r.p50_ms, r.p99_ms, r.rss_mb, r.cpu_us_per_message, r.load_us_per_message
         )
     };
     header();
@@ -135,6 +135,9 @@ struct Results {
     /// The bot process's CPU time (user + system) per message under load:
     /// steadier than messages/s on a shared machine.
     cpu_us_per_message: f64,
+    /// This process's (the load generator's and the fake server's) CPU
+    /// time per message: what each bot's requests cost the other side.
+    load_us_per_message: f64,
 }
 
 impl Results {
@@ -151,6 +154,7 @@ impl Results {
             p99_ms: median(|r| r.p99_ms),
             rss_mb: all.iter().map(|r| r.rss_mb).fold(0.0, f64::max),
             cpu_us_per_message: median(|r| r.cpu_us_per_message),
+            load_us_per_message: median(|r| r.load_us_per_message),
         }
     }
 }
@@ -294,6 +298,7 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
     }
     warmed.wait().await;
     let cpu_before = cpu_us(child.id());
+    let load_before = cpu_us(std::process::id());
     let started = Instant::now();
     let mut latencies = Vec::new();
     for task in tasks {
@@ -301,6 +306,7 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
     }
     let elapsed = started.elapsed();
     let cpu = cpu_us(child.id()) - cpu_before;
+    let load = cpu_us(std::process::id()) - load_before;
     let rss_mb = peak_rss_mb(child.id());
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -314,5 +320,6 @@ async fn measure(bot: &str, users: usize, rounds: usize) -> Results {
         p99_ms: at(0.99),
         rss_mb,
         cpu_us_per_message: cpu / latencies.len() as f64,
+        load_us_per_message: load / latencies.len() as f64,
     }
 }
