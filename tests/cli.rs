@@ -101,7 +101,7 @@ fn check_passes_on_the_default_pack() {
     let output = run(&["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(
-        stdout(&output).contains("ok: 24 intents"),
+        stdout(&output).contains("ok: 26 intents"),
         "{}",
         stdout(&output)
     );
