@@ -95,48 +95,43 @@ impl Answer {
 }
 
 /// Posts `sendMessage`.
-#[derive(Clone)]
 pub struct Api {
     client: reqwest::Client,
-    /// `{api_url}/bot{token}/`: a method's name completes the URL.
-    base: Arc<str>,
+    /// `{api_url}/bot{token}/sendMessage`, made once (as teloxide makes a
+    /// method's URL), not formatted and parsed again for every message.
+    send_message: reqwest::Url,
 }
 
 impl Api {
     /// Uses `bot`'s client, API server and token.
     pub fn new(bot: &teloxide::Bot) -> Api {
-        let mut base = bot.api_url().to_string();
-        if !base.ends_with('/') {
-            base.push('/');
+        let mut send_message = bot.api_url();
+        if let Ok(mut segments) = send_message.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .push(&format!("bot{}", bot.token()))
+                .push("sendMessage");
         }
-        base.push_str("bot");
-        base.push_str(bot.token());
-        base.push('/');
         Api {
             client: bot.client().clone(),
-            base: base.into(),
+            send_message,
         }
-    }
-
-    async fn post(&self, method: &str, body: bytes::Bytes) -> Result<Answer, RequestError> {
-        let response = self
-            .client
-            .post(format!("{}{method}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status();
-        Ok(Answer {
-            status,
-            body: response.bytes().await?,
-        })
     }
 
     /// Sends a `sendMessage` body (JSON, made once per message, sent again
     /// as it is on a retry); returns the new message's id.
     pub async fn send_message(&self, body: bytes::Bytes) -> Result<i32, RequestError> {
-        let answer = self.post("sendMessage", body).await?;
+        let response = self
+            .client
+            .post(self.send_message.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let answer = Answer {
+            status: response.status(),
+            body: response.bytes().await?,
+        };
         answer.result::<Sent>().map(|sent| sent.message_id)
     }
 }
@@ -149,6 +144,27 @@ mod tests {
         Answer {
             status: reqwest::StatusCode::from_u16(status).unwrap(),
             body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_url_is_the_api_servers_own_path_then_the_token_and_method() {
+        for (server, expected) in [
+            (
+                "http://127.0.0.1:8081",
+                "http://127.0.0.1:8081/bot1:T/sendMessage",
+            ),
+            (
+                "http://127.0.0.1:8081/",
+                "http://127.0.0.1:8081/bot1:T/sendMessage",
+            ),
+            (
+                "https://example.com/tg",
+                "https://example.com/tg/bot1:T/sendMessage",
+            ),
+        ] {
+            let bot = teloxide::Bot::new("1:T").set_api_url(reqwest::Url::parse(server).unwrap());
+            assert_eq!(Api::new(&bot).send_message.as_str(), expected);
         }
     }
 

@@ -146,34 +146,32 @@ async fn api(
             }
             _ => false,
         };
-        if gateway {
-            inner.calls.push(Call {
-                method: method.clone(),
-                body: body.clone(),
-                at: Instant::now(),
-                refused: true,
-            });
-            return (
-                axum::http::StatusCode::BAD_GATEWAY,
-                "<html><body><h1>502 Bad Gateway</h1></body></html>",
-            )
-                .into_response();
-        }
-        let refuse = match inner.fail.get_mut(&method) {
-            Some((left, after)) if *left > 0 => {
-                *left -= 1;
-                Some(*after)
+        let refusal = if gateway {
+            Some(Refusal::BadGateway)
+        } else {
+            match inner.fail.get_mut(&method) {
+                Some((left, after)) if *left > 0 => {
+                    *left -= 1;
+                    Some(Refusal::TooMany(*after))
+                }
+                _ => None,
             }
-            _ => None,
         };
         inner.calls.push(Call {
             method: method.clone(),
             body: body.clone(),
             at: Instant::now(),
-            refused: refuse.is_some(),
+            refused: refusal.is_some(),
         });
-        {
-            if let Some(after) = refuse {
+        match refusal {
+            Some(Refusal::BadGateway) => {
+                return (
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                )
+                    .into_response();
+            }
+            Some(Refusal::TooMany(after)) => {
                 return (
                     axum::http::StatusCode::TOO_MANY_REQUESTS,
                     axum::Json(json!({
@@ -185,6 +183,7 @@ async fn api(
                 )
                     .into_response();
             }
+            None => {}
         }
     }
     match method.as_str() {
@@ -246,6 +245,14 @@ async fn api(
         )
         .into_response(),
     }
+}
+
+/// An answer the test asked the fake to give instead of the real one.
+enum Refusal {
+    /// A proxy's 502 page (HTML, not the Bot API's JSON).
+    BadGateway,
+    /// 429 with this `retry_after`.
+    TooMany(u32),
 }
 
 async fn get_updates(state: &Arc<FakeState>, body: &Value) -> Response {
