@@ -1,7 +1,13 @@
 //! The admin endpoint of `kefu serve`: `/healthz`, Prometheus `/metrics`
 //! and a read-only ticket API (`/tickets`, `/tickets/N`, the same JSON as
-//! `kefu tickets --json` and `kefu ticket N --json`). Meant for loopback:
-//! it has no authentication.
+//! `kefu tickets --json` and `kefu ticket N --json`).
+//!
+//! `/healthz` and `/metrics` carry no user data and are open (a Prometheus
+//! scraper on loopback needs no secret). The ticket API holds transcripts,
+//! Telegram ids and whatever users told the bot: it is served only when an
+//! admin token is configured, and every request must carry it as
+//! `Authorization: Bearer …` (compared in constant time). Binding beyond
+//! loopback without a token is refused at start.
 //!
 //! The metrics are a handful of atomics written out in Prometheus' text
 //! format by hand: a registry crate would add more code than it saves.
@@ -218,6 +224,55 @@ struct AdminState {
     metrics: Arc<Metrics>,
 }
 
+/// The token routes with user data require.
+#[derive(Clone)]
+struct Token(Arc<crate::config::Secret>);
+
+/// Whether `headers` carry `Authorization: Bearer <token>`. The comparison
+/// takes the same time wherever the first wrong byte is (`subtle`), so the
+/// token cannot be found a byte at a time by timing answers.
+fn authorized(headers: &axum::http::HeaderMap, token: &crate::config::Secret) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let given = match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => value[7..].trim_ascii(),
+        _ => return false,
+    };
+    bool::from(given.ct_eq(token.0.as_bytes()))
+}
+
+/// Refuses a request without the token: 401 with the scheme to use.
+async fn require_token(
+    State(token): State<Token>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if authorized(request.headers(), &token.0) {
+        return next.run(request).await;
+    }
+    tracing::warn!(path = %request.uri().path(), "an admin request without the token was refused");
+    let mut response = error(
+        StatusCode::UNAUTHORIZED,
+        "this endpoint needs `Authorization: Bearer <admin token>` (KEFU_ADMIN_TOKEN)",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+/// What the ticket API says when no token is configured.
+async fn no_token() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "the ticket API is off: it holds user data and needs an admin token (KEFU_ADMIN_TOKEN or [serve] admin_token)",
+    )
+}
+
 #[derive(serde::Deserialize)]
 struct ListQuery {
     status: Option<String>,
@@ -281,19 +336,37 @@ async fn metrics_text(State(state): State<AdminState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// The admin routes over a store and the metrics.
-pub fn router(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Router {
-    Router::new()
+/// The admin routes over a store and the metrics. Routes with user data
+/// exist only behind `token`.
+pub fn router(
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    token: Option<crate::config::Secret>,
+) -> Router {
+    let open = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics_text))
-        .route("/tickets", get(list))
-        .route("/tickets/{number}", get(show))
+        .route("/metrics", get(metrics_text));
+    let private = match token {
+        Some(token) => Router::new()
+            .route("/tickets", get(list))
+            .route("/tickets/{number}", get(show))
+            .route_layer(axum::middleware::from_fn_with_state(
+                Token(Arc::new(token)),
+                require_token,
+            )),
+        None => Router::new()
+            .route("/tickets", get(no_token))
+            .route("/tickets/{number}", get(no_token)),
+    };
+    open.merge(private)
         .with_state(AdminState { store, metrics })
 }
 
-/// Binds `address`; the server runs until `shutdown` completes.
+/// Binds `address`; the server runs until `shutdown` completes. An address
+/// beyond loopback is refused unless `token` guards the user data.
 pub async fn serve(
     address: &str,
+    token: Option<crate::config::Secret>,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -302,11 +375,14 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("admin address {address}: {e}"))?;
     let local = listener.local_addr()?;
-    if !local.ip().is_loopback() {
-        tracing::warn!(%local, "the admin endpoint is not on loopback and has no authentication");
+    if !local.ip().is_loopback() && token.is_none() {
+        anyhow::bail!(
+            "admin address {address}: not a loopback address, and no admin token is set; \
+             set KEFU_ADMIN_TOKEN (or [serve] admin_token) or listen on 127.0.0.1"
+        );
     }
-    tracing::info!(%local, "admin endpoint listening");
-    let app = router(store, metrics);
+    tracing::info!(%local, tickets = token.is_some(), "admin endpoint listening");
+    let app = router(store, metrics, token);
     Ok(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)

@@ -55,8 +55,13 @@ pub struct Config {
     /// Flood control: at most `flood_messages` per `flood_window` per user.
     pub flood_messages: u32,
     pub flood_window: Duration,
-    /// Loopback address of the admin endpoint (`/healthz`, `/metrics`).
+    /// Address of the admin endpoint (`/healthz`, `/metrics`, the ticket
+    /// API). Beyond loopback only with `admin_token`.
     pub admin: Option<String>,
+    /// The bearer token the ticket API (and any page with user data)
+    /// requires (`[serve] admin_token`, `KEFU_ADMIN_TOKEN`). Without one,
+    /// those routes are not served at all.
+    pub admin_token: Option<Secret>,
     /// Webhook listen address (webhook mode only).
     pub webhook_listen: Option<String>,
     /// `kefu serve`'s threads for the network (Telegram, the webhook, the
@@ -93,6 +98,7 @@ impl Default for Config {
             flood_messages: 8,
             flood_window: Duration::from_secs(10),
             admin: None,
+            admin_token: None,
             webhook_listen: None,
             threads: 1,
             telegram_token: None,
@@ -162,8 +168,27 @@ struct LimitsSection {
 #[serde(deny_unknown_fields)]
 struct ServeSection {
     admin: Option<String>,
+    admin_token: Option<toml::Spanned<String>>,
     webhook_listen: Option<String>,
     threads: Option<toml::Spanned<usize>>,
+}
+
+/// The shortest admin token accepted: a short one can be guessed.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+/// Checks an admin token: long enough, printable, no spaces (it travels
+/// in an HTTP header).
+fn admin_token(text: &str) -> Result<Secret, String> {
+    let token = text.trim();
+    if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+        return Err(format!(
+            "the token must be at least {MIN_ADMIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 24`)"
+        ));
+    }
+    if !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("the token may hold only printable ASCII without spaces".to_string());
+    }
+    Ok(Secret(token.to_string()))
 }
 
 /// Network threads beyond this are refused as a typo.
@@ -277,6 +302,14 @@ impl Config {
             }
         }
         config.admin = parsed.serve.admin;
+        if let Some(token) = &parsed.serve.admin_token {
+            match admin_token(token.get_ref()) {
+                Ok(token) => config.admin_token = Some(token),
+                Err(problem) => {
+                    problems.push(file.error(token.span().start, format!("admin_token: {problem}")))
+                }
+            }
+        }
         config.webhook_listen = parsed.serve.webhook_listen;
         if let Some(threads) = &parsed.serve.threads {
             match *threads.get_ref() {
@@ -347,6 +380,10 @@ impl Config {
         }
         if let Some(a) = get("KEFU_ADMIN") {
             self.admin = Some(a);
+        }
+        if let Some(token) = get("KEFU_ADMIN_TOKEN").filter(|t| !t.trim().is_empty()) {
+            self.admin_token =
+                Some(admin_token(&token).map_err(|e| anyhow::anyhow!("KEFU_ADMIN_TOKEN: {e}"))?);
         }
         if let Some(t) = get("KEFU_THREADS") {
             self.threads = t
@@ -437,6 +474,35 @@ mod tests {
         );
         let unknown = Config::parse(&SourceFile::new("k.toml", "[bot]\ncolour = 1\n")).unwrap_err();
         assert!(unknown[0].to_string().contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn admin_tokens_are_checked_and_never_printed() {
+        let config = Config::parse(&SourceFile::new(
+            "k.toml",
+            "[serve]\nadmin_token = \"0123456789abcdef-long\"\n",
+        ))
+        .unwrap();
+        let token = config.admin_token.clone().unwrap();
+        assert_eq!(token.0, "0123456789abcdef-long");
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+        let short = Config::parse(&SourceFile::new(
+            "k.toml",
+            "[serve]\nadmin_token = \"abc\"\n",
+        ))
+        .unwrap_err();
+        assert!(
+            short[0]
+                .to_string()
+                .starts_with("k.toml:2:15: error: admin_token: the token must be at least 16"),
+            "{short:?}"
+        );
+        let mut env = Config::default();
+        env.apply_env(|name| (name == "KEFU_ADMIN_TOKEN").then(|| "a b c d e f g h i j".into()))
+            .unwrap_err();
+        env.apply_env(|name| (name == "KEFU_ADMIN_TOKEN").then(|| " tok-tok-tok-tok-1 ".into()))
+            .unwrap();
+        assert_eq!(env.admin_token.unwrap().0, "tok-tok-tok-tok-1");
     }
 
     #[test]

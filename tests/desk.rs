@@ -398,3 +398,44 @@ fn expected_waits_come_from_recent_handling_times() {
     );
     assert_eq!(store.recent_waits().unwrap(), vec![600]);
 }
+
+#[test]
+fn users_see_and_close_only_their_own_tickets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let app = app(&store);
+    let (ann, ben) = (8101, 8102);
+    app.handle(ann, Input::Text("my account was hacked"), T0)
+        .unwrap();
+    app.handle(ben, Input::Text("/human"), T0 + 10).unwrap();
+    // Neither sees the other's ticket, nor its number named in a command.
+    let status = to(
+        &app.handle(ben, Input::Text("/status"), T0 + 20).unwrap(),
+        ben,
+    );
+    assert!(status.contains("T-000002"), "{status}");
+    assert!(!status.contains("T-000001"), "{status}");
+    for line in ["/status T-000001", "/close T-000001", "/close 1"] {
+        let handled = app.handle(ben, Input::Text(line), T0 + 30).unwrap();
+        assert!(handled
+            .messages
+            .iter()
+            .all(|m| m.chat == ben || m.chat == GROUP));
+        assert!(
+            !to(&handled, ben).contains("T-000001"),
+            "{line}: {}",
+            to(&handled, ben)
+        );
+    }
+    // Ben's /close closed his own ticket only; Ann's is still queued.
+    let tickets = store.tickets().unwrap();
+    assert_eq!(tickets[0].chat, ann);
+    assert_eq!(tickets[0].status, Status::Queued);
+    assert_eq!(tickets[1].status, Status::Closed);
+    let status = to(
+        &app.handle(ann, Input::Text("/status"), T0 + 40).unwrap(),
+        ann,
+    );
+    assert!(status.contains("T-000001"), "{status}");
+    assert!(!status.contains("T-000002"), "{status}");
+}

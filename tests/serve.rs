@@ -13,6 +13,9 @@ use support::fake_api::{FakeApi, TOKEN};
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The admin token the test servers run with.
+const ADMIN_TOKEN: &str = "test-admin-token-4f1c9a7e";
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -74,6 +77,7 @@ fn kefu(workspace: &Workspace, api: &FakeApi, extra: &[&str]) -> Command {
         .env("RUST_LOG", "info")
         .env_remove("KEFU_AGENTS_GROUP")
         .env_remove("KEFU_ADMIN")
+        .env("KEFU_ADMIN_TOKEN", ADMIN_TOKEN)
         .arg("--intents")
         .arg(workspace.path("intents"))
         .arg("--dialogs")
@@ -166,6 +170,33 @@ fn get(address: &str, path: &str) -> Option<String> {
     }
     let body = response.split_once("\r\n\r\n")?.1.to_string();
     Some(body)
+}
+
+/// A GET with an optional `Authorization` header: the status and body.
+fn get_with(address: &str, path: &str, authorization: Option<&str>) -> Option<(u16, String)> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let authorization = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    Some((status, response.split_once("\r\n\r\n")?.1.to_string()))
+}
+
+/// The ticket API with the test token.
+fn get_tickets(address: &str, path: &str) -> Option<String> {
+    match get_with(address, path, Some(&format!("Bearer {ADMIN_TOKEN}")))? {
+        (200, body) => Some(body),
+        _ => None,
+    }
 }
 
 /// Posts `body` to a webhook; the HTTP status.
@@ -276,12 +307,15 @@ fn a_dialog_with_buttons_ends_in_a_ticket() {
     api.wait_until("the ticket number", WAIT, |api| said(api, user, "T-0"));
 
     // The read-only ticket API and `kefu tickets --server`.
-    let tickets: Value = serde_json::from_str(&get(&server.admin, "/tickets").unwrap()).unwrap();
+    let tickets: Value =
+        serde_json::from_str(&get_tickets(&server.admin, "/tickets").unwrap()).unwrap();
     assert_eq!(tickets.as_array().unwrap().len(), 1, "{tickets}");
     assert_eq!(tickets[0]["chat"], user);
-    let one: Value = serde_json::from_str(&get(&server.admin, "/tickets/1").unwrap()).unwrap();
+    let one: Value =
+        serde_json::from_str(&get_tickets(&server.admin, "/tickets/1").unwrap()).unwrap();
     assert_eq!(one["number"], 1, "{one}");
     let output = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .env("KEFU_ADMIN_TOKEN", ADMIN_TOKEN)
         .args(["ticket", "1", "--json", "--server", &server.admin])
         .output()
         .unwrap();
@@ -293,6 +327,7 @@ fn a_dialog_with_buttons_ends_in_a_ticket() {
     let via_cli: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(via_cli["number"], 1);
     let output = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .env("KEFU_ADMIN_TOKEN", ADMIN_TOKEN)
         .args(["tickets", "--server", &server.admin])
         .output()
         .unwrap();
@@ -798,4 +833,159 @@ fn supervisors_reload_the_pack_from_the_agents_group() {
     assert_eq!(server.metric("kefu_reloads_total"), 1.0);
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn user_data_on_the_admin_endpoint_needs_the_token() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    let user = 7001;
+    api.send_text(
+        user,
+        "en",
+        "my account was hacked, someone changed my email",
+    );
+    api.send_text(user, "en", "/human");
+    api.wait_until("the ticket number", WAIT, |api| said(api, user, "T-0"));
+
+    // Every route with user data: no header, another scheme, a wrong token
+    // (same length and a prefix of the right one), the token in the query.
+    let wrong = format!("Bearer {}x", &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1]);
+    let basic = format!("Basic {ADMIN_TOKEN}");
+    let prefix = format!("Bearer {}", &ADMIN_TOKEN[..8]);
+    for path in [
+        "/tickets",
+        "/tickets/1",
+        "/tickets/T-000001",
+        "/tickets?status=queued",
+    ] {
+        for authorization in [
+            None,
+            Some(basic.as_str()),
+            Some(wrong.as_str()),
+            Some(prefix.as_str()),
+        ] {
+            let (status, body) = get_with(&server.admin, path, authorization).unwrap();
+            assert_eq!(status, 401, "{path} with {authorization:?}: {body}");
+            assert!(!body.contains("hacked"), "{body}");
+            assert!(!body.contains(&user.to_string()), "{body}");
+        }
+        let (status, body) = get_with(
+            &server.admin,
+            &format!(
+                "{path}{}token={ADMIN_TOKEN}",
+                if path.contains('?') { "&" } else { "?" }
+            ),
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 401, "{path} with the token in the query: {body}");
+    }
+    let (status, body) = get_with(
+        &server.admin,
+        "/tickets/1",
+        Some(&format!("bearer {ADMIN_TOKEN}")),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "the scheme is case-insensitive: {body}");
+    assert!(body.contains(&user.to_string()), "{body}");
+
+    // Health and metrics carry no user data and stay open.
+    let (status, health) = get_with(&server.admin, "/healthz", None).unwrap();
+    assert_eq!(status, 200);
+    let (status, metrics) = get_with(&server.admin, "/metrics", None).unwrap();
+    assert_eq!(status, 200);
+    for text in [&health, &metrics] {
+        assert!(
+            !text.contains("hacked") && !text.contains("email"),
+            "{text}"
+        );
+        assert!(!text.contains(&user.to_string()), "{text}");
+    }
+
+    // The CLI without the token is told what is missing, and shows nothing.
+    let output = Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .current_dir(workspace.dir.path())
+        .env_remove("KEFU_ADMIN_TOKEN")
+        .args(["tickets", "--server", &server.admin])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("KEFU_ADMIN_TOKEN"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("T-000001"));
+    let (_, log) = server.stop();
+    assert!(
+        !log.contains(ADMIN_TOKEN),
+        "the token never reaches the log"
+    );
+}
+
+#[test]
+fn without_a_token_the_ticket_api_is_off_and_only_loopback_binds() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    // No token: the ticket API is not served, even with the token a
+    // client might guess.
+    let admin = format!("127.0.0.1:{}", free_port());
+    let mut child = kefu(&workspace, &api, &["--admin", &admin])
+        .env_remove("KEFU_ADMIN_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while get(&admin, "/healthz").is_none() {
+        assert!(start.elapsed() < WAIT, "kefu serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for authorization in [None, Some(format!("Bearer {ADMIN_TOKEN}"))] {
+        let (status, body) = get_with(&admin, "/tickets", authorization.as_deref()).unwrap();
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("admin token"), "{body}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Beyond loopback without a token: refused at start, exit 2.
+    let open = format!("0.0.0.0:{}", free_port());
+    let output = kefu(&workspace, &api, &["--admin", &open])
+        .env_remove("KEFU_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+    assert!(stderr.contains("KEFU_ADMIN_TOKEN"), "{stderr}");
+
+    // A token too short to be safe is refused too.
+    let output = kefu(&workspace, &api, &["--admin", &open])
+        .env("KEFU_ADMIN_TOKEN", "letmein")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 16"));
+
+    // With a token, beyond loopback binds, and the token is required.
+    let mut server = kefu(&workspace, &api, &["--admin", &open])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let local = open.replace("0.0.0.0", "127.0.0.1");
+    let start = Instant::now();
+    while get(&local, "/healthz").is_none() {
+        assert!(start.elapsed() < WAIT, "kefu serve did not start on {open}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get_with(&local, "/tickets", None).unwrap().0, 401);
+    assert_eq!(
+        get_with(&local, "/tickets", Some(&format!("Bearer {ADMIN_TOKEN}")))
+            .unwrap()
+            .0,
+        200
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -300,19 +300,29 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             server,
             status,
             json,
-        } => tickets::list(source(data, server), status.as_deref(), *json),
+        } => {
+            let config = cli.config()?;
+            tickets::list(source(data, server, &config), status.as_deref(), *json)
+        }
         Command::Ticket {
             number,
             data,
             server,
             json,
-        } => tickets::show(source(data, server), number, *json),
+        } => {
+            let config = cli.config()?;
+            tickets::show(source(data, server, &config), number, *json)
+        }
     }
 }
 
-fn source<'a>(data: &'a std::path::Path, server: &'a Option<String>) -> tickets::Source<'a> {
+fn source<'a>(
+    data: &'a std::path::Path,
+    server: &'a Option<String>,
+    config: &'a crate::config::Config,
+) -> tickets::Source<'a> {
     match server {
-        Some(url) => tickets::Source::Server(url),
+        Some(url) => tickets::Source::Server(url, config.admin_token.as_ref()),
         None => tickets::Source::Data(data),
     }
 }

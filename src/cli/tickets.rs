@@ -62,11 +62,15 @@ pub fn tickets_json(store: &dyn Store, status: Option<&str>) -> anyhow::Result<s
 /// `kefu serve`'s admin endpoint (sled lets only one process open it).
 pub enum Source<'a> {
     Data(&'a Path),
-    Server(&'a str),
+    /// The server's address and the admin token its ticket API needs.
+    Server(&'a str, Option<&'a crate::config::Secret>),
 }
 
 /// GETs `path` from an admin endpoint and parses the JSON.
-fn fetch(server: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+fn fetch(
+    (server, token): (&str, Option<&crate::config::Secret>),
+    path: &str,
+) -> anyhow::Result<serde_json::Value> {
     let base = if server.contains("://") {
         server.trim_end_matches('/').to_string()
     } else {
@@ -77,10 +81,20 @@ fn fetch(server: &str, path: &str) -> anyhow::Result<serde_json::Value> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let response = reqwest::get(&url)
+        let mut request = reqwest::Client::new().get(&url);
+        if let Some(token) = token {
+            request = request.bearer_auth(&token.0);
+        }
+        let response = request
+            .send()
             .await
             .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
         let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            anyhow::bail!(
+                "{url}: the server wants its admin token: set KEFU_ADMIN_TOKEN (or [serve] admin_token in --config) to the server's"
+            );
+        }
         let body: serde_json::Value = response
             .json()
             .await
@@ -96,7 +110,8 @@ fn fetch(server: &str, path: &str) -> anyhow::Result<serde_json::Value> {
 pub fn list(source: Source<'_>, status: Option<&str>, json: bool) -> anyhow::Result<u8> {
     let tickets: Vec<Ticket> = match source {
         Source::Data(data) => filtered(&open(data)?, status)?,
-        Source::Server(server) => {
+        Source::Server(server, token) => {
+            let server = (server, token);
             let path = match status {
                 Some(s) => format!("/tickets?status={s}"),
                 None => "/tickets".to_string(),
@@ -150,7 +165,9 @@ pub fn show(source: Source<'_>, number: &str, json: bool) -> anyhow::Result<u8> 
             };
             t
         }
-        Source::Server(server) => serde_json::from_value(fetch(server, &format!("/tickets/{n}"))?)?,
+        Source::Server(server, token) => {
+            serde_json::from_value(fetch((server, token), &format!("/tickets/{n}"))?)?
+        }
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&t)?);

@@ -214,6 +214,7 @@ async fn serve(
             Some(
                 crate::admin::serve(
                     &address,
+                    shared.config.admin_token.clone(),
                     store.clone() as Arc<dyn Store>,
                     metrics.clone(),
                     async move {
