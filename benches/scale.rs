@@ -124,6 +124,33 @@ fn main() {
         (import_time + check_time).as_secs_f64(),
         check.status.code()
     );
+    // One intent file of 40,000 examples (20,000 per language) beside a
+    // small one: `check` must stay linear in a file's size (a position per
+    // example once counted lines from the file's start: 30 s here).
+    let big = temp.path().join("big");
+    std::fs::create_dir(&big).unwrap();
+    for (id, count) in [("bulk", 20_000), ("other", 100)] {
+        let mut file = std::fs::File::create(big.join(format!("{id}.toml"))).unwrap();
+        writeln!(file, "id = \"{id}\"").unwrap();
+        for (lang, prefix) in [("zh", "提币"), ("en", "withdrawal")] {
+            writeln!(file, "[{lang}]\nanswer = \"{id}\"\nexamples = [").unwrap();
+            for (n, row) in synthetic_rows(count / 5, 5).iter().enumerate() {
+                writeln!(file, "  \"{prefix} {} {id} {n}\",", row.text).unwrap();
+            }
+            writeln!(file, "]").unwrap();
+        }
+    }
+    let started = Instant::now();
+    let check = Command::new(binary)
+        .args(["check", "--intents", big.to_str().unwrap(), "--dialogs"])
+        .arg(temp.path().join("none"))
+        .output()
+        .unwrap();
+    println!(
+        "check of a 40,000-example file: {:.2} s (target < 3 s); exit {:?}",
+        started.elapsed().as_secs_f64(),
+        check.status.code()
+    );
     let (sources, _) = import_pack(&rows, "pack5000");
     let set = compile(&sources, &CompileOptions::default()).unwrap().set;
     let messages: Vec<String> = synthetic_rows(5000, 1)

@@ -43,6 +43,11 @@ pub struct SourceFile {
     /// The path as the operator should see it (relative when possible).
     pub path: String,
     pub text: String,
+    /// Byte offsets where each line starts, built on the first lookup (so
+    /// `text` must not change after a position was asked for): a
+    /// pack file of 80,000 examples asks for a position per example, and
+    /// counting lines from the start each time made `check` quadratic.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -50,7 +55,16 @@ impl SourceFile {
         SourceFile {
             path: path.into(),
             text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     /// The file name without directory and `.toml`.
@@ -65,10 +79,11 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let starts = self.line_starts();
+        // The last line start at or before the offset.
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
 
@@ -134,6 +149,21 @@ mod tests {
         let bad = file.text.find("bad").unwrap();
         assert_eq!(file.position(bad), (2, 11));
         assert_eq!(file.stem(), "a");
+        // The newline itself ends its line; past the end clamps.
+        let newline = file.text.find('\n').unwrap();
+        assert_eq!(file.position(newline), (1, 9));
+        assert_eq!(file.position(newline + 1), (2, 1));
+        assert_eq!(file.position(usize::MAX), (2, 14));
+        // Every offset agrees with counting from the start.
+        let text = "a\n\nbc\n提币\r\nx\n";
+        let file = SourceFile::new("b.toml", text);
+        for (offset, _) in text.char_indices() {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[start..].chars().count() + 1;
+            assert_eq!(file.position(offset), (line, column), "offset {offset}");
+        }
     }
 
     #[test]

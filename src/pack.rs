@@ -17,8 +17,10 @@ pub const OUT_OF_SCOPE_FILE: &str = "_out_of_scope.toml";
 /// Why a pack could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// A directory or file could not be read.
-    #[error("{path}: {source}")]
+    /// A directory or file could not be read. The IO error is the source,
+    /// not part of this message: `{:#}` prints the chain, and a message
+    /// that repeated it printed it twice.
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

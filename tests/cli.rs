@@ -176,9 +176,56 @@ fn check_json_and_usage_errors() {
     // A directory that does not exist is an IO error: exit 2.
     let output = run(&["check", "--intents", "/nonexistent/kefu/intents"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/kefu/intents"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/kefu/intents"), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "the IO error is printed once: {stderr}"
+    );
     // Unknown subcommand: usage error, exit 2.
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn deny_warnings_fails_a_pack_with_warnings() {
+    let (_dir, intents) = small_pack();
+    // The same message as an example of two intents: a warning, not an error.
+    let deposit = std::fs::read_to_string(intents.join("deposit.toml")).unwrap();
+    write(
+        &intents,
+        "deposit.toml",
+        &deposit.replace("\"充值没到账\",", "\"充值没到账\", \"提币还没到账\","),
+    );
+    let intents = intents.to_str().unwrap();
+    let args = ["check", "--intents", intents, "--dialogs", "/nonexistent/d"];
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("warning"), "{}", stdout(&output));
+    assert!(
+        !stdout(&output).contains("0 warning(s)"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(&[&args[..], &["--deny-warnings"]].concat());
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("denied by --deny-warnings"));
+    let output = run(&[&args[..], &["--deny-warnings", "--json"]].concat());
+    assert_eq!(output.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+    assert!(value["warnings"].as_u64().unwrap() >= 1);
+    // A clean pack passes with the flag.
+    let (_clean, clean) = small_pack();
+    let output = run(&[
+        "check",
+        "--deny-warnings",
+        "--intents",
+        clean.to_str().unwrap(),
+        "--dialogs",
+        "/nonexistent/d",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
 
 #[test]

@@ -6,11 +6,23 @@ use crate::diag::{Diagnostic, Severity};
 use crate::intent::{CompileOptions, IntentSet, Verdict};
 use crate::pack::{self, LoadError};
 
+/// How `check` reports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Output {
+    /// Diagnostics as JSON.
+    pub json: bool,
+    /// Warnings fail the check too (exit 1).
+    pub deny_warnings: bool,
+}
+
 pub fn run(
     intents: &Path,
     dialogs: &Path,
     options: CompileOptions,
-    json: bool,
+    Output {
+        json,
+        deny_warnings,
+    }: Output,
 ) -> anyhow::Result<u8> {
     let loaded = pack::load_bot(intents, dialogs, options, crate::brain::Settings::default());
     let (diagnostics, summary) = match loaded {
@@ -39,9 +51,10 @@ pub fn run(
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = diagnostics.len() - errors;
+    let ok = errors == 0 && !(deny_warnings && warnings > 0);
     if json {
         let out = serde_json::json!({
-            "ok": errors == 0,
+            "ok": ok,
             "errors": errors,
             "warnings": warnings,
             "diagnostics": diagnostics,
@@ -52,11 +65,14 @@ pub fn run(
             println!("{diagnostic}");
         }
         match summary {
-            Some(summary) if errors == 0 => println!("ok: {summary}; {warnings} warning(s)"),
+            Some(summary) if ok => println!("ok: {summary}; {warnings} warning(s)"),
+            Some(summary) if errors == 0 => {
+                println!("{summary}; {warnings} warning(s), denied by --deny-warnings")
+            }
             _ => println!("{errors} error(s), {warnings} warning(s): the pack was not loaded"),
         }
     }
-    Ok(if errors == 0 { 0 } else { 1 })
+    Ok(if ok { 0 } else { 1 })
 }
 
 /// Warns where an intent's own example is classified as another intent: the

@@ -99,6 +99,9 @@ pub enum Command {
         /// Print diagnostics as JSON.
         #[arg(long)]
         json: bool,
+        /// Fail (exit 1) on warnings too, e.g. in CI.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Classify one message and explain the verdict.
     #[command(name = "match")]
@@ -238,9 +241,18 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             )?;
             Ok(0)
         }
-        Command::Check { json } => {
-            check::run(&cli.intents, &cli.dialogs, cli.compile_options(), *json)
-        }
+        Command::Check {
+            json,
+            deny_warnings,
+        } => check::run(
+            &cli.intents,
+            &cli.dialogs,
+            cli.compile_options(),
+            check::Output {
+                json: *json,
+                deny_warnings: *deny_warnings,
+            },
+        ),
         Command::Match { text, json } => {
             let Some(compiled) = load_or_report(cli)? else {
                 return Ok(1);

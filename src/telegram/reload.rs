@@ -97,7 +97,7 @@ async fn reload(shared: &Arc<Shared>, report: Option<i64>) {
             return;
         }
         Ok(Err(LoadError::Invalid(problems))) => problems.iter().map(ToString::to_string).collect(),
-        Ok(Err(e)) => vec![e.to_string()],
+        Ok(Err(e)) => vec![format!("{:#}", anyhow::Error::from(e))],
         Err(e) => vec![e.to_string()],
     };
     bump(&shared.metrics.reload_errors);
