@@ -359,6 +359,25 @@ fn import_writes_a_pack_that_checks_and_matches() {
     ]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["candidates"][0]["intent"], "card_arrival");
+    // Eval names intents the way import did: "Card Arrival" is the intent
+    // `card_arrival`, not a label the pack lacks.
+    let output = run(&[
+        "eval",
+        "--json",
+        "--intents",
+        out.to_str().unwrap(),
+        "--dialogs",
+        "/nonexistent/kefu/dialogs",
+        csv.to_str().unwrap(),
+    ]);
+    assert_success(&output);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["unknown_labels"], serde_json::json!([]), "{value}");
+    assert!(
+        value["in_scope_accuracy"].as_f64().unwrap() > 0.99,
+        "every in-scope training message is its own intent: {value}"
+    );
+    assert!(value["per_intent"].get("Card Arrival").is_some(), "{value}");
     // Importing over an existing pack is refused rather than mixing packs.
     let output = run(&[
         "import",

@@ -292,8 +292,23 @@ fn print(
 
 pub fn run(set: &IntentSet, rows: &[LabelledRow], json: bool, errors: bool) -> anyhow::Result<u8> {
     let refs: Vec<&LabelledRow> = rows.iter().collect();
-    let predictions = predict(set, &refs, None);
-    let metrics = evaluate(&predictions, &|label| set.find(label).is_some());
+    // Labels that are not intent ids themselves but became one through
+    // `kefu import` ("Refund_not_showing_up" → `refund_not_showing_up`)
+    // are the same intent: predictions are named by the file's label.
+    let labels: HashMap<String, String> = super::import::label_ids(
+        rows.iter()
+            .map(|r| r.label.as_str())
+            .filter(|l| !l.eq_ignore_ascii_case(OUT_OF_SCOPE_LABEL)),
+    )
+    .into_iter()
+    .filter(|(label, id)| set.find(label).is_none() && set.find(id).is_some())
+    .map(|(label, id)| (id, label.to_string()))
+    .collect();
+    let predictions = predict(set, &refs, Some(&labels));
+    let known = |label: &str| {
+        set.find(label).is_some() || labels.values().any(|original| original == label)
+    };
+    let metrics = evaluate(&predictions, &known);
     print(&metrics, &predictions, json, errors)?;
     Ok(0)
 }

@@ -114,6 +114,27 @@ fn toml_list(items: &[&str]) -> String {
     out
 }
 
+/// The intent id `import` gives each label: [`id_for`], with `_2`, `_3`…
+/// where two labels come out the same, in label order. `eval` uses it too,
+/// so a pack imported from one file is measured on another with the same
+/// names.
+pub fn label_ids<'a>(labels: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, String> {
+    let labels: std::collections::BTreeSet<&str> = labels.into_iter().collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut ids = BTreeMap::new();
+    for label in labels {
+        let base = id_for(label);
+        let mut id = base.clone();
+        let mut counter = 2;
+        while !used.insert(id.clone()) {
+            id = format!("{base}_{counter}");
+            counter += 1;
+        }
+        ids.insert(label, id);
+    }
+    ids
+}
+
 /// Builds a pack from labelled rows, in memory. Files are named as if in
 /// `dir`. Rows labelled `oos` become out-of-scope examples; every other label
 /// an intent whose examples are split by detected language.
@@ -129,15 +150,9 @@ pub fn import_pack(rows: &[LabelledRow], dir: &str) -> (PackSources, ImportSumma
     }
     let mut summary = ImportSummary::default();
     let mut sources = PackSources::default();
-    let mut used: HashSet<String> = HashSet::new();
+    let ids = label_ids(by_label.keys().copied());
     for (label, texts) in &by_label {
-        let base = id_for(label);
-        let mut id = base.clone();
-        let mut counter = 2;
-        while !used.insert(id.clone()) {
-            id = format!("{base}_{counter}");
-            counter += 1;
-        }
+        let id = ids[label].clone();
         if id != *label {
             summary.renamed.push((label.to_string(), id.clone()));
         }
