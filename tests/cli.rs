@@ -229,6 +229,73 @@ fn deny_warnings_fails_a_pack_with_warnings() {
 }
 
 #[test]
+fn eval_errors_show_scores_and_the_report_replays_thresholds() {
+    let report = tempfile::tempdir().unwrap();
+    let dir = report.path().join("report");
+    let output = run(&[
+        "eval",
+        "--json",
+        "--errors",
+        "--report",
+        dir.to_str().unwrap(),
+        "tests/data/default_pack_eval.csv",
+    ]);
+    assert_success(&output);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors = value["errors"].as_array().unwrap();
+    assert!(!errors.is_empty());
+    for error in errors {
+        assert!(error["scores"]["top"][1].is_number(), "{error}");
+        if error["predicted"] != "oos" {
+            // A wrong answer always had a nearest example, with its place.
+            let nearest = error["nearest"].as_str().unwrap_or_default();
+            assert!(nearest.contains(".toml:"), "{error}");
+        }
+    }
+    // The sweep replays the matcher's rules: its row for the current
+    // settings is the eval's own figures.
+    let sweep = std::fs::read_to_string(dir.join("thresholds.csv")).unwrap();
+    let current: Vec<&str> = sweep
+        .lines()
+        .find(|l| l.ends_with(",yes"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let close = |field: &str, key: &str| {
+        let replayed: f64 = field.parse().unwrap();
+        let measured = value[key].as_f64().unwrap();
+        assert!(
+            (replayed - measured).abs() < 1e-3,
+            "{key}: {replayed} vs {measured}"
+        );
+    };
+    close(current[2], "accuracy");
+    close(current[3], "in_scope_accuracy");
+    close(current[4], "oos_recall");
+    // A higher min_score can only send more messages out of scope.
+    let oos_recall: Vec<f64> = sweep
+        .lines()
+        .skip(1)
+        .take(21)
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    assert!(oos_recall.windows(2).all(|w| w[0] <= w[1]), "{sweep}");
+    for plot in ["confusion.svg", "confidence.svg"] {
+        let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<rect"), "{plot}");
+    }
+    let matrix = std::fs::read_to_string(dir.join("confusion.svg")).unwrap();
+    assert!(matrix.contains("withdrawal_delayed"));
+    let csv = std::fs::read_to_string(dir.join("confusion.csv")).unwrap();
+    let total: usize = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total as u64, value["n"].as_u64().unwrap());
+}
+
+#[test]
 fn match_explains_the_verdict() {
     let output = run(&[
         "match",

@@ -46,13 +46,66 @@ pub struct Metrics {
 }
 
 /// One classified row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Prediction {
     pub text: String,
     pub gold: String,
     pub predicted: String,
     pub ambiguous: bool,
     pub micros: f64,
+    /// What the verdict was made of, so `--errors` can show it and
+    /// `--report` can replay the verdict under other thresholds.
+    pub scores: Scores,
+    /// For a misclassified row of a plain eval: the training example
+    /// nearest to it, with its `file:line`.
+    pub nearest: Option<String>,
+}
+
+/// The scores behind one verdict (labels as the eval file names them).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Scores {
+    pub top: Option<(String, f32)>,
+    pub runner_up: Option<(String, f32)>,
+    /// The out-of-scope class's score, when the pack has one.
+    pub out_of_scope: Option<f32>,
+    /// Nothing in the message was known to the pack.
+    pub no_evidence: bool,
+}
+
+impl Scores {
+    /// The label the matcher's rules give under `settings` (the same
+    /// order of rules as `IntentSet::classify`).
+    pub fn decide(&self, settings: &crate::intent::MatchSettings) -> &str {
+        let Some((label, score)) = &self.top else {
+            return OUT_OF_SCOPE_LABEL;
+        };
+        let beaten_by_oos = self
+            .out_of_scope
+            .is_some_and(|oos| oos + settings.out_of_scope_margin > *score);
+        let tied = self
+            .runner_up
+            .as_ref()
+            .is_some_and(|(_, second)| score - second <= settings.min_margin);
+        if self.no_evidence || *score < settings.min_score || beaten_by_oos || tied {
+            OUT_OF_SCOPE_LABEL
+        } else {
+            label
+        }
+    }
+
+    /// The top score's lead over the runner-up.
+    pub fn margin(&self) -> Option<f32> {
+        Some(self.top.as_ref()?.1 - self.runner_up.as_ref()?.1)
+    }
+}
+
+/// The label an intent stands for in the eval file.
+fn label_of(set: &IntentSet, intent: usize, labels: Option<&HashMap<String, String>>) -> String {
+    let id = &set.intent(intent).id;
+    labels
+        .and_then(|l| l.get(id))
+        .cloned()
+        .unwrap_or_else(|| id.clone())
 }
 
 /// The label a verdict stands for: the intent, or `oos` for no match and
@@ -63,13 +116,7 @@ fn predicted_label(
     labels: Option<&HashMap<String, String>>,
 ) -> String {
     match verdict {
-        Verdict::Matched(intent) => {
-            let id = &set.intent(*intent).id;
-            labels
-                .and_then(|l| l.get(id))
-                .cloned()
-                .unwrap_or_else(|| id.clone())
-        }
+        Verdict::Matched(intent) => label_of(set, *intent, labels),
         _ => OUT_OF_SCOPE_LABEL.to_string(),
     }
 }
@@ -85,12 +132,25 @@ pub fn predict(
             let started = Instant::now();
             let classification = set.classify(&row.text);
             let micros = started.elapsed().as_secs_f64() * 1e6;
+            let candidate = |n: usize| {
+                classification
+                    .candidates
+                    .get(n)
+                    .map(|c| (label_of(set, c.intent, labels), c.score))
+            };
             Prediction {
                 text: row.text.clone(),
                 gold: normalise_label(&row.label),
                 predicted: predicted_label(set, &classification.verdict, labels),
                 ambiguous: matches!(classification.verdict, Verdict::Ambiguous(_)),
                 micros,
+                scores: Scores {
+                    top: candidate(0),
+                    runner_up: candidate(1),
+                    out_of_scope: classification.out_of_scope,
+                    no_evidence: classification.no_evidence,
+                },
+                nearest: None,
             }
         })
         .collect()
@@ -232,7 +292,7 @@ fn print(
             value["errors"] = predictions
                 .iter()
                 .filter(|p| p.gold != p.predicted)
-                .map(|p| serde_json::json!({"text": p.text, "gold": p.gold, "predicted": p.predicted, "ambiguous": p.ambiguous}))
+                .map(|p| serde_json::json!({"text": p.text, "gold": p.gold, "predicted": p.predicted, "ambiguous": p.ambiguous, "scores": p.scores, "margin": p.scores.margin(), "nearest": p.nearest}))
                 .collect();
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -285,12 +345,61 @@ fn print(
         for p in predictions.iter().filter(|p| p.gold != p.predicted) {
             let note = if p.ambiguous { " (ambiguous)" } else { "" };
             println!("  [{} → {}{}] {}", p.gold, p.predicted, note, p.text);
+            println!("      {}", describe(&p.scores));
+            if let Some(nearest) = &p.nearest {
+                println!("      nearest example: {nearest}");
+            }
         }
     }
     Ok(())
 }
 
-pub fn run(set: &IntentSet, rows: &[LabelledRow], json: bool, errors: bool) -> anyhow::Result<u8> {
+/// One line of scores: "top withdrawal_delayed 0.41, runner-up … 0.38
+/// (margin 0.03), out of scope 0.30, no known word".
+fn describe(scores: &Scores) -> String {
+    let mut parts = Vec::new();
+    match &scores.top {
+        Some((label, score)) => parts.push(format!("top {label} {score:.2}")),
+        None => parts.push("no candidate".to_string()),
+    }
+    if let Some((label, score)) = &scores.runner_up {
+        let margin = scores.margin().unwrap_or_default();
+        parts.push(format!("runner-up {label} {score:.2} (margin {margin:.2})"));
+    }
+    if let Some(oos) = scores.out_of_scope {
+        parts.push(format!("out of scope {oos:.2}"));
+    }
+    if scores.no_evidence {
+        parts.push("no word the pack knows".to_string());
+    }
+    parts.join(", ")
+}
+
+/// The pack's training example nearest to `text` (by the top intent's
+/// features), with the place it is written.
+fn nearest_example(set: &IntentSet, text: &str) -> Option<String> {
+    let (example, similarity) = set.explain(text).nearest_example?;
+    let place = set
+        .intents()
+        .iter()
+        .flat_map(|i| i.examples.iter().map(move |e| (i, e)))
+        .find(|(_, e)| e.text == example)
+        .map(|(i, e)| format!(" ({}, {}:{})", i.id, e.file, e.line))
+        .unwrap_or_default();
+    Some(format!("{example:?}{place}, similarity {similarity:.2}"))
+}
+
+/// How `eval` reports.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    pub json: bool,
+    /// List the misclassified rows with their scores.
+    pub errors: bool,
+    /// Write plots and a threshold sweep here.
+    pub report: Option<std::path::PathBuf>,
+}
+
+pub fn run(set: &IntentSet, rows: &[LabelledRow], output: &Output) -> anyhow::Result<u8> {
     let refs: Vec<&LabelledRow> = rows.iter().collect();
     // Labels that are not intent ids themselves but became one through
     // `kefu import` ("Refund_not_showing_up" → `refund_not_showing_up`)
@@ -304,12 +413,25 @@ pub fn run(set: &IntentSet, rows: &[LabelledRow], json: bool, errors: bool) -> a
     .filter(|(label, id)| set.find(label).is_none() && set.find(id).is_some())
     .map(|(label, id)| (id, label.to_string()))
     .collect();
-    let predictions = predict(set, &refs, Some(&labels));
+    let mut predictions = predict(set, &refs, Some(&labels));
+    if output.errors {
+        for p in predictions.iter_mut().filter(|p| p.gold != p.predicted) {
+            p.nearest = nearest_example(set, &p.text);
+        }
+    }
     let known = |label: &str| {
         set.find(label).is_some() || labels.values().any(|original| original == label)
     };
     let metrics = evaluate(&predictions, &known);
-    print(&metrics, &predictions, json, errors)?;
+    if let Some(dir) = &output.report {
+        super::report::write(dir, &metrics, &predictions, &set.settings())?;
+    }
+    print(&metrics, &predictions, output.json, output.errors)?;
+    if let Some(dir) = &output.report {
+        if !output.json {
+            println!("\nreport written to {}", dir.display());
+        }
+    }
     Ok(0)
 }
 
@@ -379,11 +501,13 @@ pub fn run_cross_validation(
     rows: &[LabelledRow],
     k: usize,
     options: &CompileOptions,
-    json: bool,
-    errors: bool,
+    output: &Output,
 ) -> anyhow::Result<u8> {
     let (metrics, predictions) = cross_validate(rows, k, options)?;
-    print(&metrics, &predictions, json, errors)?;
+    if let Some(dir) = &output.report {
+        super::report::write(dir, &metrics, &predictions, &options.settings)?;
+    }
+    print(&metrics, &predictions, output.json, output.errors)?;
     Ok(0)
 }
 
@@ -398,6 +522,7 @@ mod tests {
             predicted: predicted.into(),
             ambiguous: false,
             micros: 1.0,
+            ..Prediction::default()
         }
     }
 

@@ -6,6 +6,7 @@ mod check;
 mod eval;
 mod import;
 mod matching;
+mod report;
 mod testing;
 mod tickets;
 
@@ -123,6 +124,10 @@ pub enum Command {
         /// K-fold cross-validation on this file alone (import K-1 folds, test the rest).
         #[arg(long, value_name = "K")]
         cv: Option<usize>,
+        /// Write a confusion matrix and a confidence histogram (SVG) and a
+        /// threshold sweep (CSV) into this directory.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
     },
     /// Write an intent pack from a labelled CSV.
     Import {
@@ -264,17 +269,21 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             json,
             errors,
             cv,
+            report,
         } => {
             let rows = import::read_labelled(file)?;
+            let output = eval::Output {
+                json: *json,
+                errors: *errors,
+                report: report.clone(),
+            };
             match cv {
-                Some(k) => {
-                    eval::run_cross_validation(&rows, *k, &cli.compile_options(), *json, *errors)
-                }
+                Some(k) => eval::run_cross_validation(&rows, *k, &cli.compile_options(), &output),
                 None => {
                     let Some(compiled) = load_or_report(cli)? else {
                         return Ok(1);
                     };
-                    eval::run(&compiled.set, &rows, *json, *errors)
+                    eval::run(&compiled.set, &rows, &output)
                 }
             }
         }
