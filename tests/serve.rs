@@ -538,7 +538,10 @@ fn unreadable_and_poison_updates_are_skipped_and_the_rest_answered() {
     });
     api.wait_until("every update confirmed", WAIT, |api| api.unconfirmed() == 0);
     assert!(api.texts_to(702).is_empty());
-    assert!(api.texts_to(705).is_empty(), "an id past u32 is not an update");
+    assert!(
+        api.texts_to(705).is_empty(),
+        "an id past u32 is not an update"
+    );
     assert_eq!(server.metric("kefu_unreadable_updates_total"), 5.0);
     // No busy loop: with a 1 s long poll, a few calls in two seconds.
     let before = api.calls_to("getUpdates").len();
@@ -548,7 +551,10 @@ fn unreadable_and_poison_updates_are_skipped_and_the_rest_answered() {
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("message_reaction"), "{stderr}");
-    assert!(stderr.contains("an unreadable update was skipped"), "{stderr}");
+    assert!(
+        stderr.contains("an unreadable update was skipped"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("my secret"), "{stderr}");
 }
 
@@ -558,7 +564,9 @@ fn update_ids_that_restart_lower_are_answered() {
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &["--no-throttle"]);
     api.send_text(711, "en", "/start");
-    api.wait_until("the first answer", WAIT, |api| !api.texts_to(711).is_empty());
+    api.wait_until("the first answer", WAIT, |api| {
+        !api.texts_to(711).is_empty()
+    });
     assert!(api.next_update_id() > 1000);
     // A week without updates: Telegram picks the next id anew.
     api.restart_update_ids(5);

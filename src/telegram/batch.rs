@@ -156,7 +156,10 @@ impl Store for BatchStore<'_> {
         if self.staged().updates.contains(&update_id) {
             return Ok(true);
         }
-        if self.fresh_through.is_some_and(|through| update_id <= through) {
+        if self
+            .fresh_through
+            .is_some_and(|through| update_id <= through)
+        {
             return Ok(false);
         }
         self.inner.update_seen(update_id)

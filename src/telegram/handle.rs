@@ -55,7 +55,11 @@ impl Flood {
     /// it is one (never refused).
     pub fn check(&self, user: i64, sent: i64, command: bool) -> FloodVerdict {
         let window = self.window;
-        let recent = |times: &VecDeque<i64>| times.back().is_some_and(|t| sent.saturating_sub(*t) < window);
+        let recent = |times: &VecDeque<i64>| {
+            times
+                .back()
+                .is_some_and(|t| sent.saturating_sub(*t) < window)
+        };
         // A std mutex: held for a few instructions, never across an await.
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if users.len() > 100_000 {

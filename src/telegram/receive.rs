@@ -234,9 +234,7 @@ pub async fn poll(
                 if let Some(newest) = ids.iter().flatten().max() {
                     offset = Some(newest.saturating_add(1));
                 }
-                let nothing_new = ids
-                    .iter()
-                    .all(|id| id.is_none() || previous.contains(id));
+                let nothing_new = ids.iter().all(|id| id.is_none() || previous.contains(id));
                 previous = ids;
                 if !nothing_new {
                     repeats = 0;
@@ -276,7 +274,8 @@ pub async fn poll(
 
 /// 0.5 s after a first failure, doubling up to [`MAX_POLL_BACKOFF`].
 fn backoff(failures: u32) -> Duration {
-    let wait = Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
+    let wait =
+        Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
     wait.min(MAX_POLL_BACKOFF)
 }
 

@@ -46,7 +46,8 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
 /// 0.5 s after the first failure, doubling up to [`MAX_RETRY_WAIT`].
 fn retry_wait(failures: u32) -> Duration {
-    let doubled = Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
+    let doubled =
+        Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
     doubled.min(MAX_RETRY_WAIT)
 }
 
@@ -410,7 +411,9 @@ mod tests {
         assert!(refused_for_good(&RequestError::MigrateToChatId(ChatId(-1))));
         assert!(!refused_for_good(&unreadable), "an unreadable 200");
         assert!(!refused_for_good(&io()));
-        assert!(!refused_for_good(&RequestError::Api(ApiError::InvalidToken)));
+        assert!(!refused_for_good(&RequestError::Api(
+            ApiError::InvalidToken
+        )));
         assert!(!refused_for_good(&RequestError::RetryAfter(
             teloxide::types::Seconds::from_seconds(3)
         )));
