@@ -52,6 +52,16 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// Messages Telegram refused for good (blocked bot, deleted chat).
     pub send_failures: AtomicU64,
+    /// `sendMessage` tries that failed and were tried again (network
+    /// failures, server errors, unreadable answers).
+    pub send_retries: AtomicU64,
+    /// Updates skipped because they could not be read (or panicked the
+    /// parser).
+    pub unreadable_updates: AtomicU64,
+    /// Polled batches whose ids restarted below the last one handled.
+    pub update_id_restarts: AtomicU64,
+    /// `getUpdates` answers with nothing new (waited before asking again).
+    pub repeated_batches: AtomicU64,
     /// Successful and failed pack reloads.
     pub reloads: AtomicU64,
     pub reload_errors: AtomicU64,
@@ -100,7 +110,7 @@ impl Metrics {
     /// The Prometheus text exposition; ticket counts come from the store.
     pub fn render(&self, store: &dyn Store) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 13] = [
+        let counters: [(&str, &str, &AtomicU64); 17] = [
             (
                 "kefu_updates_total",
                 "Telegram updates received",
@@ -141,6 +151,26 @@ impl Metrics {
                 "kefu_send_failures_total",
                 "Messages Telegram refused for good",
                 &self.send_failures,
+            ),
+            (
+                "kefu_send_retries_total",
+                "sendMessage tries retried after a network failure, a server error or an unreadable answer",
+                &self.send_retries,
+            ),
+            (
+                "kefu_unreadable_updates_total",
+                "Updates skipped because they could not be read",
+                &self.unreadable_updates,
+            ),
+            (
+                "kefu_update_id_restarts_total",
+                "Batches whose update ids restarted below the last one handled",
+                &self.update_id_restarts,
+            ),
+            (
+                "kefu_repeated_batches_total",
+                "getUpdates answers with no new update (waited before asking again)",
+                &self.repeated_batches,
             ),
             (
                 "kefu_reloads_total",

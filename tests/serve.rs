@@ -441,14 +441,13 @@ fn a_server_error_is_retried_and_the_message_still_delivered() {
 }
 
 #[test]
-fn after_a_429_every_chat_waits_out_retry_after() {
+fn a_429_holds_only_its_chat_and_retry_after_is_capped() {
     let workspace = Workspace::new();
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &[]);
-    api.send_text(611, "en", "/start");
-    api.wait_until("a first welcome", WAIT, |api| !api.texts_to(611).is_empty());
-    api.fail_with_429("sendMessage", 1, 2);
-    api.send_text(612, "en", "/start");
+    let held = 611;
+    api.fail_chat_with_429(held, 1, 60);
+    api.send_text(held, "en", "/start");
     api.wait_until("the refusal", WAIT, |api| {
         api.calls_to("sendMessage").iter().any(|c| c.refused)
     });
@@ -458,24 +457,202 @@ fn after_a_429_every_chat_waits_out_retry_after() {
         .find(|c| c.refused)
         .unwrap()
         .at;
-    // Another chat, not the one refused: Telegram's 429 holds the bot.
-    std::thread::sleep(Duration::from_millis(1100));
-    api.send_text(611, "en", "/start");
-    api.wait_until("both welcomes", WAIT, |api| {
-        api.texts_to(611).len() == 2 && api.texts_to(612).len() == 1
-    });
-    for call in api
-        .calls_to("sendMessage")
-        .iter()
-        .filter(|c| c.at > refused)
-    {
+    // Other chats talk meanwhile, and are answered at once.
+    for user in 612..617 {
+        let sent = Instant::now();
+        api.send_text(user, "en", "/start");
+        api.wait_until("another chat's answer", WAIT, |api| {
+            !api.texts_to(user).is_empty()
+        });
         assert!(
-            call.at - refused >= Duration::from_millis(1900),
-            "sent {:?} after a 429 with retry_after 2: {:?}",
-            call.at - refused,
-            call.body
+            sent.elapsed() < Duration::from_secs(3),
+            "chat {user} waited {:?} for another chat's 429",
+            sent.elapsed()
         );
     }
+    assert!(api.texts_to(held).is_empty(), "the held chat waits");
+    // retry_after 60 is waited 30 s at most.
+    api.wait_until("the held chat's answer", Duration::from_secs(45), |api| {
+        !api.texts_to(held).is_empty()
+    });
+    let delivered = api
+        .calls_to("sendMessage")
+        .into_iter()
+        .find(|c| c.body["chat_id"] == held && !c.refused)
+        .unwrap()
+        .at;
+    let waited = delivered - refused;
+    assert!(
+        waited >= Duration::from_secs(29) && waited < Duration::from_secs(40),
+        "{waited:?}"
+    );
+    assert_eq!(server.metric("kefu_retry_after_total"), 1.0);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn an_unreadable_200_and_a_long_outage_still_deliver_the_reply() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &[]);
+    // Telegram may have the message or not: it is sent again.
+    api.garble("sendMessage", 2);
+    api.send_text(621, "en", "/start");
+    api.wait_until("the welcome", WAIT, |api| !api.texts_to(621).is_empty());
+    assert_eq!(server.metric("kefu_send_retries_total"), 2.0);
+    assert_eq!(server.metric("kefu_send_failures_total"), 0.0);
+
+    // The Bot API is down for longer than the old six tries lasted.
+    let outage = Duration::from_secs(17);
+    let start = Instant::now();
+    api.outage("sendMessage", outage);
+    api.send_text(622, "en", "/start");
+    api.wait_until("the welcome after the outage", WAIT, |api| {
+        !api.texts_to(622).is_empty()
+    });
+    assert!(start.elapsed() >= outage, "{:?}", start.elapsed());
+    assert_eq!(api.texts_to(622).len(), 1);
+    let retries = server.metric("kefu_send_retries_total");
+    assert!(retries >= 2.0 + 5.0, "{retries} retries");
+    assert_eq!(server.metric("kefu_send_failures_total"), 0.0);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("ERROR"), "{stderr}");
+    assert!(stderr.contains("sending failed; retrying"), "{stderr}");
+    assert!(!stderr.contains("refused the message"), "{stderr}");
+}
+
+#[test]
+fn unreadable_and_poison_updates_are_skipped_and_the_rest_answered() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let first = api.next_update_id();
+    let chat = r#"{"id":701,"type":"private","first_name":"U"}"#;
+    let good = |id: i64, user: i64| api.raw_message(id, user, r#""/start""#);
+    let updates = [
+        (first, good(first, 701)),
+        // teloxide unwraps a reaction's actor: this one panics its parser.
+        (
+            first + 1,
+            format!(
+                r#"{{"update_id":{},"message_reaction":{{"chat":{chat},"message_id":1,"date":1700000000,"old_reaction":[],"new_reaction":[]}}}}"#,
+                first + 1
+            ),
+        ),
+        // Not JSON.
+        (
+            first + 2,
+            format!(r#"{{"update_id":{},"message":{{"text": tru}}}}"#, first + 2),
+        ),
+        // A lone surrogate.
+        (
+            first + 3,
+            api.raw_message(first + 3, 702, r#""my secret \ud800""#),
+        ),
+        // Nested past serde's limit.
+        (
+            first + 4,
+            api.raw_message(
+                first + 4,
+                702,
+                &format!("{}1{}", "[".repeat(200), "]".repeat(200)),
+            ),
+        ),
+        (first + 5, good(first + 5, 703)),
+        // The largest id an i32 holds, then one past u32.
+        (i64::from(i32::MAX), good(i64::from(i32::MAX), 704)),
+        ((1 << 32) + 7, good((1 << 32) + 7, 705)),
+    ];
+    for (id, update) in &updates {
+        api.push_raw(*id, update);
+    }
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    api.wait_until("the good updates answered", WAIT, |api| {
+        [701, 703, 704].iter().all(|u| !api.texts_to(*u).is_empty())
+    });
+    api.wait_until("every update confirmed", WAIT, |api| api.unconfirmed() == 0);
+    assert!(api.texts_to(702).is_empty());
+    assert!(
+        api.texts_to(705).is_empty(),
+        "an id past u32 is not an update"
+    );
+    assert_eq!(server.metric("kefu_unreadable_updates_total"), 5.0);
+    // No busy loop: with a 1 s long poll, a few calls in two seconds.
+    let before = api.calls_to("getUpdates").len();
+    std::thread::sleep(Duration::from_secs(2));
+    let calls = api.calls_to("getUpdates").len() - before;
+    assert!(calls <= 4, "{calls} getUpdates calls in 2 s");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("message_reaction"), "{stderr}");
+    assert!(
+        stderr.contains("an unreadable update was skipped"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("my secret"), "{stderr}");
+}
+
+#[test]
+fn update_ids_that_restart_lower_are_answered() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    api.send_text(711, "en", "/start");
+    api.wait_until("the first answer", WAIT, |api| {
+        !api.texts_to(711).is_empty()
+    });
+    assert!(api.next_update_id() > 1000);
+    // A week without updates: Telegram picks the next id anew.
+    api.restart_update_ids(5);
+    assert_eq!(api.send_text(712, "en", "/start"), 5);
+    api.send_text(711, "en", "/help");
+    api.wait_until("both answered", WAIT, |api| {
+        !api.texts_to(712).is_empty() && api.texts_to(711).len() >= 2
+    });
+    assert_eq!(server.metric("kefu_update_id_restarts_total"), 1.0);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("update ids went back"), "{stderr}");
+
+    // After a restart of kefu, the lower ids go on.
+    let answered = api.texts_to(711).len();
+    api.send_text(711, "en", "/start");
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    api.wait_until("the answer after a restart", WAIT, |api| {
+        api.texts_to(711).len() > answered
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(api.texts_to(712).len(), 1, "none answered twice");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_backlog_after_downtime_is_handled_in_full() {
+    let workspace = Workspace::new();
+    let api = FakeApi::start();
+    // Before kefu starts: four users wrote ten messages each over the
+    // last hour, at a calm pace, the last one `/human`.
+    let users: Vec<i64> = (721..725).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let start = now - 3_600;
+    for i in 0..10 {
+        for &user in &users {
+            let text = if i == 9 { "/human" } else { "hello" };
+            api.send_text_at(user, "en", text, start + 5 * i);
+        }
+    }
+    let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    api.wait_until("every ticket opened", WAIT, |api| {
+        users.iter().all(|u| said(api, *u, "T-0"))
+    });
+    assert_eq!(server.metric("kefu_handoffs_total"), users.len() as f64);
+    assert_eq!(server.metric("kefu_flood_dropped_total"), 0.0);
+    assert_eq!(server.metric("kefu_messages_in_total"), 40.0);
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
 }
@@ -648,8 +825,9 @@ fn flooding_users_are_told_once_to_slow_down() {
     let workspace = Workspace::with_config("[limits]\nflood_messages = 3\nflood_window = \"1m\"\n");
     let api = FakeApi::start();
     let server = Server::start(&workspace, &api, &["--no-throttle"]);
+    // Commands are never dropped: plain messages.
     for _ in 0..6 {
-        api.send_text(901, "en", "/start");
+        api.send_text(901, "en", "hi");
     }
     api.wait_until("the warning", WAIT, |api| said(api, 901, "too fast"));
     std::thread::sleep(Duration::from_millis(500));
@@ -763,8 +941,17 @@ fn the_webhook_takes_updates_with_its_secret_and_answers_each_once() {
     api.wait_until("the reply", WAIT, |api| !api.texts_to(user).is_empty());
     // Telegram retries what it thinks failed: answered once all the same.
     assert_eq!(post(&listen, path, Some(&secret), &update), Some(200));
-    // Something that is not an update is acknowledged and dropped.
-    assert_eq!(post(&listen, path, Some(&secret), "{not json"), Some(200));
+    // Something that is not JSON is refused; JSON that is not a
+    // readable update is acknowledged (Telegram would send it forever)
+    // and skipped.
+    assert_eq!(post(&listen, path, Some(&secret), "{not json"), Some(400));
+    let poison = format!(
+        r#"{{"update_id":{},"message_reaction":{{"chat":{{"id":{user},"type":"private","first_name":"U"}},"message_id":1,"date":1700000000,"old_reaction":[],"new_reaction":[]}}}}"#,
+        api.next_update_id() + 50
+    );
+    assert_eq!(post(&listen, path, Some(&secret), &poison), Some(200));
+    let surrogate = api.raw_message(api.next_update_id() + 51, user, r#""\ud800""#);
+    assert_eq!(post(&listen, path, Some(&secret), &surrogate), Some(200));
     let second = api
         .message_update(user, "en", "my withdrawal has not arrived")
         .to_string();

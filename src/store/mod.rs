@@ -115,6 +115,8 @@ pub struct BatchRecord<'a> {
     pub updates: &'a [i64],
     /// Every update id up to this one is processed (long polling, where
     /// ids grow and a batch is a contiguous run): one write per batch.
+    /// It replaces the last mark even when lower: Telegram restarts its
+    /// update ids after a week without updates.
     pub through: Option<i64>,
     /// The sessions they changed (the last version of each).
     pub sessions: &'a [(ChatId, &'a Session)],
@@ -152,6 +154,10 @@ pub trait Store: Send + Sync {
     /// Whether an update id was processed (recorded one by one, or at or
     /// below a batch's `through`).
     fn update_seen(&self, update_id: i64) -> Result<bool>;
+    /// The last batch's `through` mark (long polling), if any.
+    fn updates_through(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
     /// Atomically: marks the updates processed, saves the sessions and
     /// queues the replies in the outbox, in one write for the whole batch
     /// (one journal entry in [`SledStore`]). Durable with the next
@@ -707,6 +713,11 @@ impl Store for SledStore {
             .is_some())
     }
 
+    fn updates_through(&self) -> Result<Option<i64>> {
+        let through = self.through.load(std::sync::atomic::Ordering::Acquire);
+        Ok((through != i64::MIN).then_some(through))
+    }
+
     fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()> {
         let mut cache = self.cache();
         let mut ops = Vec::new();
@@ -718,9 +729,7 @@ impl Store for SledStore {
         for id in batch.updates {
             ops.push(Op::put(Tree::Updates, id.to_be_bytes(), Vec::new()));
         }
-        let through = batch
-            .through
-            .map(|id| id.max(self.through.load(std::sync::atomic::Ordering::Acquire)));
+        let through = batch.through;
         if let Some(through) = through {
             ops.push(Op::put(Tree::Meta, UPDATES_THROUGH, through.to_be_bytes()));
         }

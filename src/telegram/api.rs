@@ -1,5 +1,5 @@
-//! `sendMessage`, the call made for every reply, posted with teloxide's
-//! own reqwest client but read by kefu.
+//! `sendMessage`, the call made for every reply, and `getUpdates`, posted
+//! with teloxide's own reqwest client but read by kefu.
 //!
 //! teloxide reads every answer through an untagged enum, so serde first
 //! copies the whole answer (here: Telegram's echo of the message sent,
@@ -10,7 +10,14 @@
 //! proxy in front of it) is retried like a network failure, where
 //! teloxide's error could not tell it from a refusal and the reply was
 //! dropped. Errors are teloxide's [`RequestError`]s, so callers handle
-//! both alike. Every other call stays teloxide's.
+//! both alike: an [`RequestError::Api`] is a refusal Telegram explained;
+//! what it did not explain (an unreadable answer, a server error, an
+//! answer without a result or a description) is an I/O error, retried.
+//!
+//! `getUpdates`' answer is handed back as it came: [`super::parse`] reads
+//! its updates one by one, so one unreadable update is skipped instead
+//! of failing the whole batch for good. Every other call stays
+//! teloxide's.
 
 use std::sync::Arc;
 
@@ -69,6 +76,7 @@ impl Answer {
             if let Some(result) = envelope.result {
                 return Ok(result);
             }
+            return Err(self.unexplained("without a result"));
         }
         if let Some(parameters) = envelope.parameters {
             if let Some(seconds) = parameters.retry_after {
@@ -81,40 +89,105 @@ impl Answer {
         if self.status.is_server_error() {
             return Err(self.server_error());
         }
-        Err(RequestError::Api(envelope.description.unwrap_or_else(
-            || ApiError::Unknown(format!("HTTP {} without a description", self.status)),
-        )))
+        match envelope.description {
+            Some(description) => Err(RequestError::Api(description)),
+            None => Err(self.unexplained("without a description")),
+        }
     }
 
     fn server_error(&self) -> RequestError {
+        self.unexplained("")
+    }
+
+    /// An answer that explains nothing (retried like a network failure).
+    fn unexplained(&self, what: &str) -> RequestError {
+        let what = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" {what}")
+        };
         RequestError::Io(Arc::new(std::io::Error::other(format!(
-            "the Bot API answered HTTP {}",
+            "the Bot API answered HTTP {}{what}",
             self.status
         ))))
     }
 }
 
-/// Posts `sendMessage`.
+/// Posts `sendMessage` and `getUpdates`.
 pub struct Api {
     client: reqwest::Client,
     /// `{api_url}/bot{token}/sendMessage`, made once (as teloxide makes a
     /// method's URL), not formatted and parsed again for every message.
     send_message: reqwest::Url,
+    get_updates: reqwest::Url,
+}
+
+/// `{api_url}/bot{token}/{method}`.
+fn method_url(bot: &teloxide::Bot, method: &str) -> reqwest::Url {
+    let mut url = bot.api_url();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments
+            .pop_if_empty()
+            .push(&format!("bot{}", bot.token()))
+            .push(method);
+    }
+    url
+}
+
+/// `getUpdates`' parameters.
+#[derive(serde::Serialize)]
+struct GetUpdates<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<i64>,
+    timeout: u32,
+    limit: usize,
+    allowed_updates: &'a [&'a str],
 }
 
 impl Api {
     /// Uses `bot`'s client, API server and token.
     pub fn new(bot: &teloxide::Bot) -> Api {
-        let mut send_message = bot.api_url();
-        if let Ok(mut segments) = send_message.path_segments_mut() {
-            segments
-                .pop_if_empty()
-                .push(&format!("bot{}", bot.token()))
-                .push("sendMessage");
-        }
         Api {
             client: bot.client().clone(),
-            send_message,
+            send_message: method_url(bot, "sendMessage"),
+            get_updates: method_url(bot, "getUpdates"),
+        }
+    }
+
+    /// Long-polls `getUpdates`; returns a successful answer's body as it
+    /// came (its updates are read one by one by [`super::parse`]). The
+    /// offset is an i64: an update id past `i32::MAX` still moves it on.
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        timeout: u32,
+        limit: usize,
+        allowed_updates: &[&str],
+    ) -> Result<bytes::Bytes, RequestError> {
+        let body = serde_json::to_vec(&GetUpdates {
+            offset,
+            timeout,
+            limit,
+            allowed_updates,
+        })
+        .map_err(|e| RequestError::Io(Arc::new(std::io::Error::other(e))))?;
+        let response = self
+            .client
+            .post(self.get_updates.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let answer = Answer {
+            status: response.status(),
+            body: response.bytes().await?,
+        };
+        if answer.status.is_success() {
+            return Ok(answer.body);
+        }
+        match answer.result::<serde::de::IgnoredAny>() {
+            Err(e) => Err(e),
+            Ok(_) => Err(answer.unexplained("")),
         }
     }
 
@@ -176,7 +249,7 @@ mod tests {
         );
         assert_eq!(sent.result::<Sent>().unwrap().message_id, 7);
         type Expected = fn(&RequestError) -> bool;
-        let cases: [(u16, &str, Expected); 6] = [
+        let cases: [(u16, &str, Expected); 8] = [
             (
                 401,
                 r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
@@ -207,6 +280,9 @@ mod tests {
                 r#"{"ok":true,"result":{"message_id":"#,
                 |e| matches!(e, RequestError::InvalidJson { raw, .. } if raw.is_empty()),
             ),
+            // Readable but explaining nothing: retried, not a refusal.
+            (200, r#"{"ok":true}"#, |e| matches!(e, RequestError::Io(_))),
+            (400, r#"{"ok":false}"#, |e| matches!(e, RequestError::Io(_))),
         ];
         for (status, body, expected) in cases {
             let error = answer(status, body).result::<Sent>().unwrap_err();

@@ -15,7 +15,9 @@ use std::time::Instant;
 use teloxide::types::{Update, UpdateKind};
 
 use super::handle::{decide, Plan, Step};
+use super::parse::{id_of, read, Unreadable};
 use super::Shared;
+use crate::admin::bump;
 use crate::brain::Session;
 use crate::lang::Lang;
 use crate::store::{BatchRecord, ChatId, Pending, Store, StoreError};
@@ -42,6 +44,9 @@ struct Staged {
 pub(crate) struct BatchStore<'a> {
     inner: &'a dyn Store,
     staged: Mutex<Staged>,
+    /// Ids at or below this are new whatever the store's watermark says:
+    /// Telegram restarted its update ids (see [`decide_batch`]).
+    fresh_through: Option<i64>,
 }
 
 impl<'a> BatchStore<'a> {
@@ -49,6 +54,7 @@ impl<'a> BatchStore<'a> {
         BatchStore {
             inner,
             staged: Mutex::new(Staged::default()),
+            fresh_through: None,
         }
     }
 
@@ -150,7 +156,16 @@ impl Store for BatchStore<'_> {
         if self.staged().updates.contains(&update_id) {
             return Ok(true);
         }
+        if self
+            .fresh_through
+            .is_some_and(|through| update_id <= through)
+        {
+            return Ok(false);
+        }
         self.inner.update_seen(update_id)
+    }
+    fn updates_through(&self) -> Result<Option<i64>> {
+        self.inner.updates_through()
     }
     fn record_batch(&self, batch: &BatchRecord<'_>) -> Result<()> {
         self.inner.record_batch(batch)
@@ -205,21 +220,76 @@ pub(crate) enum Source {
     Posted,
 }
 
-/// Decides a batch of updates in order, drops delivered messages from the
-/// outbox, writes it all at once and flushes once. An update
-/// that fails is logged and skipped; a failed write or flush fails the
-/// batch (nothing of it is sent or confirmed).
+/// What a batch decided: the steps to take, and the id of each update
+/// in it (`None`: it had none that could be read), for the next offset.
+pub(crate) struct Decided {
+    pub plans: Vec<Plan>,
+    pub ids: Vec<Option<i64>>,
+}
+
+/// Whether a polled batch's ids restarted below the store's watermark.
+///
+/// Long polling only ever hands out unconfirmed updates, and the only
+/// ones kefu recorded without confirming are those of its last batch
+/// (confirmed by the next request, which a crash can prevent). Telegram
+/// sends them again from the first, so such a redelivery holds the last
+/// batch's last id, `through`, itself. Ids at or below `through` in a
+/// batch without it are new: after a week without updates Telegram picks
+/// the next update id at random, most likely below the old ones. (A new
+/// run of ids that happens to hit `through` itself is taken for a
+/// redelivery: one chance in hundreds of millions.)
+pub(crate) fn ids_restarted(ids: &[Option<i64>], through: Option<i64>) -> bool {
+    let Some(through) = through else {
+        return false;
+    };
+    let ids = || ids.iter().flatten();
+    ids().any(|id| *id <= through) && !ids().any(|id| *id == through)
+}
+
+/// Reads and decides a batch of updates in order, drops delivered
+/// messages from the outbox, writes it all at once and flushes once. An
+/// update that does not read, or fails, is logged (by id and kind) and
+/// skipped; a failed write or flush fails the batch (nothing of it is sent
+/// or confirmed).
 pub(crate) fn decide_batch(
     shared: &Shared,
-    updates: &[Update],
+    raw: &[bytes::Bytes],
     source: Source,
     received: Instant,
-) -> Result<Vec<Plan>> {
+) -> Result<Decided> {
     let started = Instant::now();
     let store: &dyn Store = &*shared.store;
-    let batch = BatchStore::new(store);
+    let mut batch = BatchStore::new(store);
+    let updates: Vec<std::result::Result<Update, Unreadable>> =
+        raw.iter().map(|raw| read(raw)).collect();
+    let ids: Vec<Option<i64>> = updates.iter().map(id_of).collect();
+    if source == Source::Polled {
+        let through = store.updates_through()?;
+        if ids_restarted(&ids, through) {
+            bump(&shared.metrics.update_id_restarts);
+            tracing::warn!(
+                through = through.unwrap_or_default(),
+                first = ids.iter().flatten().min().copied().unwrap_or_default(),
+                "update ids went back below the last one handled (Telegram restarts them after a week without updates): handled as new"
+            );
+            batch.fresh_through = through;
+        }
+    }
     let mut plans = Vec::with_capacity(updates.len());
-    for update in updates {
+    for update in &updates {
+        let update = match update {
+            Ok(update) => update,
+            Err(unreadable) => {
+                bump(&shared.metrics.unreadable_updates);
+                tracing::error!(
+                    update = unreadable.id,
+                    kind = %unreadable.kind,
+                    error = %unreadable.why,
+                    "an unreadable update was skipped"
+                );
+                continue;
+            }
+        };
         match decide(shared, &batch, update) {
             Ok(steps) if !steps.is_empty() => plans.push(Plan {
                 chat: chat_of(update),
@@ -230,11 +300,11 @@ pub(crate) fn decide_batch(
             Err(e) => tracing::error!(update = update.id.0, error = %e, "update not handled"),
         }
     }
-    let newest = updates.iter().map(|u| i64::from(u.id.0)).max();
+    let newest = ids.iter().flatten().max().copied();
     // Before the commit, so the store writes these with it.
     let delivered = shared.sender.drop_delivered()?;
     if let (Source::Posted, Some(newest)) = (source, newest) {
-        store.forget_updates_before(newest - KEPT_UPDATE_IDS)?;
+        store.forget_updates_before(newest.saturating_sub(KEPT_UPDATE_IDS))?;
     }
     batch.commit(source, newest)?;
     let decided = started.elapsed();
@@ -246,5 +316,25 @@ pub(crate) fn decide_batch(
         flush_us = (started.elapsed() - decided).as_micros() as u64,
         "batch"
     );
-    Ok(plans)
+    Ok(Decided { plans, ids })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_below_the_watermark_without_it_is_a_restart_of_ids() {
+        let through = Some(1000);
+        // A redelivery of the last batch (and what came since).
+        assert!(!ids_restarted(&[Some(998), Some(1000)], through));
+        assert!(!ids_restarted(&[Some(1000), Some(1001)], through));
+        // Newer ids, or nothing recorded yet.
+        assert!(!ids_restarted(&[Some(1001)], through));
+        assert!(!ids_restarted(&[Some(5)], None));
+        // Telegram picked lower ids.
+        assert!(ids_restarted(&[Some(5), Some(6)], through));
+        assert!(ids_restarted(&[None, Some(5)], through));
+        assert!(!ids_restarted(&[None], through));
+    }
 }

@@ -22,10 +22,17 @@ use crate::store::{Pending, Store, StoreError};
 
 /// Per-user flood control: at most `limit` messages per `window`; the
 /// first message over is answered with a warning, the rest are dropped.
+///
+/// Messages are counted by the time the user sent them (Telegram's
+/// `date`, in seconds), not by when kefu handles them: after downtime the
+/// backlog arrives all at once, and judged by processing time a user who
+/// wrote at a calm pace would be taken for a flood. Commands (`/human`,
+/// `/start`, …) are counted but never warned about or dropped.
 pub struct Flood {
     limit: usize,
-    window: Duration,
-    users: Mutex<HashMap<i64, (VecDeque<Instant>, bool)>>,
+    /// Seconds.
+    window: i64,
+    users: Mutex<HashMap<i64, (VecDeque<i64>, bool)>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,24 +46,34 @@ impl Flood {
     pub fn new(limit: u32, window: Duration) -> Flood {
         Flood {
             limit: limit.max(1) as usize,
-            window,
+            window: window.as_secs().clamp(1, i64::MAX as u64) as i64,
             users: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn check(&self, user: i64, now: Instant) -> FloodVerdict {
+    /// A message from `user` sent at `sent` (Unix seconds); `command`:
+    /// it is one (never refused).
+    pub fn check(&self, user: i64, sent: i64, command: bool) -> FloodVerdict {
+        let window = self.window;
+        let recent = |times: &VecDeque<i64>| {
+            times
+                .back()
+                .is_some_and(|t| sent.saturating_sub(*t) < window)
+        };
         // A std mutex: held for a few instructions, never across an await.
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         if users.len() > 100_000 {
-            let window = self.window;
-            users.retain(|_, (times, _)| times.back().is_some_and(|t| now - *t < window));
+            users.retain(|_, (times, _)| recent(times));
         }
         let (times, warned) = users.entry(user).or_default();
-        while times.front().is_some_and(|t| now - *t >= self.window) {
-            times.pop_front();
-        }
-        if times.len() < self.limit {
-            times.push_back(now);
+        // Dates come in order, give or take: drop whatever is out of the
+        // window wherever it sits.
+        times.retain(|t| sent.saturating_sub(*t) < window);
+        if command {
+            times.push_back(sent);
+            FloodVerdict::Allow
+        } else if times.len() < self.limit {
+            times.push_back(sent);
             *warned = false;
             FloodVerdict::Allow
         } else if !*warned {
@@ -268,7 +285,11 @@ fn on_message(
     }
     let code = user.and_then(|u| u.language_code.as_deref());
     bump(&shared.metrics.updates);
-    match shared.flood.check(user_id, Instant::now()) {
+    let command = message.text().is_some_and(|t| t.starts_with('/'));
+    match shared
+        .flood
+        .check(user_id, message.date.timestamp(), command)
+    {
         FloodVerdict::Allow => {}
         FloodVerdict::Warn => {
             bump(&shared.metrics.flood_dropped);
@@ -351,7 +372,8 @@ fn on_callback(
         return Ok(steps);
     }
     let user_id = query.from.id.0 as i64;
-    if shared.flood.check(user_id, Instant::now()) != FloodVerdict::Allow {
+    // A press carries no date of its own: now.
+    if shared.flood.check(user_id, unix_now(), false) != FloodVerdict::Allow {
         bump(&shared.metrics.flood_dropped);
         steps.extend(batch.record(update_id, Vec::new())?);
         return Ok(steps);
@@ -401,15 +423,32 @@ mod tests {
     #[test]
     fn flood_warns_once_then_drops_then_forgives() {
         let flood = Flood::new(3, Duration::from_secs(10));
-        let t0 = Instant::now();
+        let t0 = 1_700_000_000;
         for _ in 0..3 {
-            assert_eq!(flood.check(7, t0), FloodVerdict::Allow);
+            assert_eq!(flood.check(7, t0, false), FloodVerdict::Allow);
         }
-        assert_eq!(flood.check(7, t0), FloodVerdict::Warn);
-        assert_eq!(flood.check(7, t0), FloodVerdict::Drop);
-        assert_eq!(flood.check(8, t0), FloodVerdict::Allow);
-        let later = t0 + Duration::from_secs(11);
-        assert_eq!(flood.check(7, later), FloodVerdict::Allow);
+        assert_eq!(flood.check(7, t0, false), FloodVerdict::Warn);
+        assert_eq!(flood.check(7, t0, false), FloodVerdict::Drop);
+        assert_eq!(flood.check(7, t0, true), FloodVerdict::Allow, "a command");
+        assert_eq!(flood.check(8, t0, false), FloodVerdict::Allow);
+        assert_eq!(flood.check(7, t0 + 11, false), FloodVerdict::Allow);
+    }
+
+    #[test]
+    fn flood_counts_by_the_time_messages_were_sent() {
+        let flood = Flood::new(3, Duration::from_secs(10));
+        // A backlog: twenty messages written four seconds apart an hour
+        // ago, all handled now.
+        let start = 1_700_000_000 - 3_600;
+        for i in 0..20 {
+            assert_eq!(flood.check(7, start + 4 * i, false), FloodVerdict::Allow);
+        }
+        // Commands count: two of them and two messages fill the window.
+        let flood = Flood::new(3, Duration::from_secs(10));
+        assert_eq!(flood.check(9, start, true), FloodVerdict::Allow);
+        assert_eq!(flood.check(9, start, true), FloodVerdict::Allow);
+        assert_eq!(flood.check(9, start, false), FloodVerdict::Allow);
+        assert_eq!(flood.check(9, start, false), FloodVerdict::Warn);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Telegram's sending limits, kept by kefu itself: about one message a
-//! second in a chat, 20 a minute in a group, 30 a second overall; after a
-//! 429 nothing is sent until its `retry_after` has passed.
+//! second in a chat, 20 a minute in a group, 30 a second overall. A 429
+//! holds the chat it concerns (nothing more is sent there until its
+//! `retry_after` has passed) and the other chats go on; only a 429 on a
+//! call that concerns no chat holds every chat. `retry_after` is capped at
+//! [`MAX_RETRY_AFTER`].
 //!
 //! Each limit is a sliding window over the instants of the messages sent
 //! (Telegram words its limits that way). A message is let through only
@@ -16,6 +19,18 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The longest a 429 holds a chat (or, for a call about no chat, every
+/// chat). Telegram asks for up to a minute or more after a burst; past
+/// this we try again, and a second 429 only holds the chat again, where
+/// waiting the whole `retry_after` would leave a user without an answer
+/// for that long on the strength of one answer.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// `retry_after` as kefu waits it: at most [`MAX_RETRY_AFTER`].
+pub fn capped(retry_after: Duration) -> Duration {
+    retry_after.min(MAX_RETRY_AFTER)
+}
 
 /// At most `count` messages in any `span`.
 #[derive(Clone, Copy, Debug)]
@@ -82,6 +97,9 @@ struct State {
     /// Per chat, the instants of its last messages (as many as its
     /// windows look at).
     chats: HashMap<i64, VecDeque<Instant>>,
+    /// Chats a 429 holds, until when.
+    held: HashMap<i64, Instant>,
+    /// Every chat is held until then (a 429 on a call about no chat).
     frozen_until: Option<Instant>,
     forgotten_at: Instant,
 }
@@ -104,6 +122,7 @@ impl Limits {
             state: Mutex::new(State {
                 overall: VecDeque::with_capacity(quotas.overall.count),
                 chats: HashMap::new(),
+                held: HashMap::new(),
                 frozen_until: None,
                 forgotten_at: Instant::now(),
             }),
@@ -113,21 +132,24 @@ impl Limits {
         }
     }
 
-    /// When `chat`'s own windows (its messages `sent`) have room next;
-    /// None: they always had.
-    fn chat_earliest(&self, chat: i64, sent: &VecDeque<Instant>) -> Option<Instant> {
+    /// When `chat`'s own windows (its messages `sent`) have room next and
+    /// a 429 no longer holds it; None: they always had.
+    fn chat_earliest(&self, chat: i64, state: &State) -> Option<Instant> {
+        let held = state.held.get(&chat).copied();
+        let Some(sent) = state.chats.get(&chat) else {
+            return held;
+        };
         let group = is_group(chat)
             .then(|| self.quotas.group.earliest(sent))
             .flatten();
-        self.quotas.chat.earliest(sent).max(group)
+        self.quotas.chat.earliest(sent).max(group).max(held)
     }
 
-    /// When `chat`'s own windows next have room (None: now), without
-    /// taking a place.
+    /// When `chat`'s own windows next have room and no 429 holds it
+    /// (None: now), without taking a place.
     fn chat_ready_at(&self, chat: i64, now: Instant) -> Option<Instant> {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let sent = state.chats.get(&chat)?;
-        self.chat_earliest(chat, sent).filter(|at| *at > now)
+        self.chat_earliest(chat, &state).filter(|at| *at > now)
     }
 
     /// Takes a place for one message to `chat` at `now` if every limit
@@ -145,6 +167,7 @@ impl Limits {
                 sent.back()
                     .is_some_and(|last| now.saturating_duration_since(*last) < horizon)
             });
+            state.held.retain(|_, until| *until > now);
             state.forgotten_at = now;
         }
         let keep = if is_group(chat) {
@@ -152,12 +175,10 @@ impl Limits {
         } else {
             quotas.chat.count
         };
-        let empty = VecDeque::new();
-        let sent = state.chats.get(&chat).unwrap_or(&empty);
         let earliest = [
             state.frozen_until,
             quotas.overall.earliest(&state.overall),
-            self.chat_earliest(chat, sent),
+            self.chat_earliest(chat, state),
         ]
         .into_iter()
         .flatten()
@@ -206,7 +227,16 @@ impl Limits {
         }
     }
 
-    /// Nothing is sent before `until` (Telegram answered 429).
+    /// Nothing is sent to `chat` before `until` (Telegram answered 429
+    /// to a call about that chat).
+    pub fn hold(&self, chat: i64, until: Instant) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let held = state.held.entry(chat).or_insert(until);
+        *held = (*held).max(until);
+    }
+
+    /// Nothing is sent anywhere before `until` (Telegram answered 429 to
+    /// a call about no chat).
     pub fn freeze(&self, until: Instant) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.frozen_until = state.frozen_until.max(Some(until));
@@ -306,7 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn after_a_429_nothing_goes_until_retry_after() {
+    fn after_a_429_about_no_chat_nothing_goes_until_retry_after() {
         let limits = limits();
         let t = Instant::now();
         limits.freeze(t + 5 * SECOND);
@@ -314,6 +344,39 @@ mod tests {
         assert_eq!(limits.try_take(1, t), Err(t + 5 * SECOND));
         assert_eq!(limits.try_take(2, t + 4 * SECOND), Err(t + 5 * SECOND));
         assert_eq!(limits.try_take(2, t + 5 * SECOND), Ok(()));
+    }
+
+    #[test]
+    fn a_429_holds_its_chat_only() {
+        let limits = limits();
+        let t = Instant::now();
+        limits.hold(1, t + 5 * SECOND);
+        limits.hold(1, t + 2 * SECOND);
+        assert_eq!(limits.try_take(1, t), Err(t + 5 * SECOND));
+        assert_eq!(limits.try_take(2, t), Ok(()), "another chat goes on");
+        assert_eq!(limits.chat_ready_at(1, t), Some(t + 5 * SECOND));
+        assert_eq!(limits.chat_ready_at(2, t + SECOND), None);
+        assert_eq!(limits.try_take(1, t + 5 * SECOND), Ok(()));
+        assert_eq!(capped(Duration::from_secs(60)), MAX_RETRY_AFTER);
+        assert_eq!(capped(2 * SECOND), 2 * SECOND);
+    }
+
+    #[tokio::test]
+    async fn a_held_chat_does_not_hold_up_the_others_in_line() {
+        let limits = std::sync::Arc::new(limits());
+        limits.hold(1, Instant::now() + 60 * SECOND);
+        let held = {
+            let limits = limits.clone();
+            tokio::spawn(async move { limits.take(1).await })
+        };
+        tokio::task::yield_now().await;
+        let start = Instant::now();
+        for chat in 2..10 {
+            limits.take(chat).await;
+        }
+        assert!(start.elapsed() < SECOND);
+        assert!(!held.is_finished());
+        held.abort();
     }
 
     #[tokio::test]

@@ -14,8 +14,11 @@
 //!   replies staged, then written at once) and the batch loop.
 //! - `handle` — one update, synchronously: flood control, then the brain
 //!   or the desk; what to do in Telegram comes back as steps.
+//! - `parse` — a `getUpdates` answer or a webhook post read update by
+//!   update: an unreadable one is skipped, not the batch.
 //! - `send` — the steps in Telegram: the outbox (rate limits, 429s waited
-//!   out, long texts split, keyboards), button answers, edits, deletions.
+//!   out, failures retried until they go through, long texts split,
+//!   keyboards), button answers, edits, deletions.
 //! - `reload` — the pack swapped whole when its files change, on SIGHUP or
 //!   a supervisor's `/reload`, only if it loads cleanly.
 //! - `desk` — the agents' group: commands, card buttons, replies to cards.
@@ -30,6 +33,7 @@ mod batch;
 mod desk;
 mod handle;
 mod limits;
+mod parse;
 mod receive;
 mod reload;
 mod send;
@@ -246,6 +250,8 @@ async fn serve(
         }
     };
     tracing::info!("stopping: finishing the updates in flight");
+    // Messages that cannot be sent now wait for the next start.
+    shared.sender.stop();
     dispatch.finish().await;
     reloader.abort();
     ticker.abort();

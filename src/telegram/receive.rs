@@ -12,15 +12,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
+use teloxide::payloads::SetWebhookSetters;
 use teloxide::requests::{Request, Requester};
-use teloxide::types::{AllowedUpdate, Update};
+use teloxide::types::AllowedUpdate;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::batch::{decide_batch, Source};
+use super::batch::{decide_batch, Decided, Source};
 use super::handle::{Plan, Step};
 use super::Shared;
+use crate::admin::bump;
 use crate::store::Store;
 
 /// A chat's sending task ends after this long without work.
@@ -33,6 +34,11 @@ const ALLOWED: [AllowedUpdate; 3] = [
     AllowedUpdate::CallbackQuery,
     AllowedUpdate::MyChatMember,
 ];
+/// The same, as `getUpdates` (posted by kefu) names them.
+const ALLOWED_NAMES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
+/// The longest wait between two `getUpdates` after failures, or while
+/// Telegram keeps handing back updates already confirmed.
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
 
 type Chats = Arc<std::sync::Mutex<HashMap<i64, mpsc::UnboundedSender<Plan>>>>;
 
@@ -108,18 +114,18 @@ async fn worker(
     }
 }
 
-/// Decides a batch on the blocking pool.
+/// Reads and decides a batch on the blocking pool.
 async fn decide_async(
     shared: &Arc<Shared>,
-    updates: Vec<Update>,
+    updates: Vec<bytes::Bytes>,
     source: Source,
-) -> anyhow::Result<Vec<Plan>> {
+) -> anyhow::Result<Decided> {
     let received = Instant::now();
     let shared = shared.clone();
-    let plans =
+    let decided =
         tokio::task::spawn_blocking(move || decide_batch(&shared, &updates, source, received))
             .await?;
-    plans.map_err(|e| {
+    decided.map_err(|e| {
         anyhow::anyhow!(
             "the store could not be written; stopping so that Telegram redelivers the updates: {e}"
         )
@@ -171,6 +177,15 @@ pub async fn sweep_delivered(shared: Arc<Shared>, mut stop: watch::Receiver<bool
 }
 
 /// Long polling until `stop`. A rejected token ends it with an error.
+///
+/// `getUpdates` is posted and its answer read by kefu ([`super::api`],
+/// [`super::parse`]): each update on its own, so an unreadable one is
+/// skipped and the offset still moves past it. The offset is the batch's
+/// highest id plus one, even when that is lower than before (Telegram
+/// restarted its ids). If Telegram hands back a batch with no id that the
+/// previous batch did not have (it ignored the offset, or no id could be
+/// read), the next request waits, longer each time up to
+/// [`MAX_POLL_BACKOFF`]: the same updates can never make a busy loop.
 pub async fn poll(
     bot: &teloxide::Bot,
     shared: &Arc<Shared>,
@@ -181,62 +196,96 @@ pub async fn poll(
     if let Err(e) = bot.delete_webhook().send().await {
         tracing::warn!(error = %super::loggable(&e), "deleteWebhook failed");
     }
-    let mut offset: Option<i32> = None;
+    let api = super::api::Api::new(bot);
+    let mut offset: Option<i64> = None;
     let mut failures = 0u32;
+    // The ids of the last batch, and how many batches in a row brought
+    // nothing new.
+    let mut previous: Vec<Option<i64>> = Vec::new();
+    let mut repeats = 0u32;
     loop {
         if *stop.borrow() {
             return Ok(());
         }
-        let mut request = bot
-            .get_updates()
-            .timeout(timeout)
-            .limit(BATCH as u8)
-            .allowed_updates(ALLOWED);
-        if let Some(offset) = offset {
-            request = request.offset(offset);
-        }
         let result = tokio::select! {
-            result = request.send() => result,
+            result = api.get_updates(offset, timeout, BATCH, &ALLOWED_NAMES) => result,
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
-        match result {
+        let result = result.and_then(|body| match super::parse::result_elements(&body) {
+            Some(ranges) => Ok(ranges.into_iter().map(|r| body.slice(r)).collect()),
+            None => Err(teloxide::RequestError::Io(Arc::new(std::io::Error::other(
+                "an answer to getUpdates without a readable result",
+            )))),
+        });
+        let wait = match result {
             Ok(updates) => {
                 failures = 0;
-                let Some(last) = updates.iter().map(|u| u.id.0).max() else {
+                let updates: Vec<bytes::Bytes> = updates;
+                if updates.is_empty() {
                     continue;
-                };
+                }
                 // Confirmed to Telegram by the next request, which is sent
                 // only once the batch is durable.
-                for plan in decide_async(shared, updates, Source::Polled).await? {
+                let decided = decide_async(shared, updates, Source::Polled).await?;
+                for plan in decided.plans {
                     dispatch.push(plan);
                 }
-                offset = Some(last as i32 + 1);
+                let ids = decided.ids;
+                if let Some(newest) = ids.iter().flatten().max() {
+                    offset = Some(newest.saturating_add(1));
+                }
+                let nothing_new = ids.iter().all(|id| id.is_none() || previous.contains(id));
+                previous = ids;
+                if !nothing_new {
+                    repeats = 0;
+                    continue;
+                }
+                repeats += 1;
+                bump(&shared.metrics.repeated_batches);
+                let wait = backoff(repeats);
+                tracing::error!(
+                    updates = previous.len(),
+                    offset = offset.unwrap_or_default(),
+                    retry_in_ms = wait.as_millis() as u64,
+                    "getUpdates handed back only updates already confirmed, or none with a readable id; waiting before asking again"
+                );
+                wait
             }
             Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
                 anyhow::bail!("Telegram rejected the token in TELOXIDE_TOKEN (Unauthorized)")
             }
             Err(teloxide::RequestError::RetryAfter(after)) => {
-                tokio::time::sleep(after.duration()).await;
+                // getUpdates concerns no chat: this holds polling only.
+                super::limits::capped(after.duration())
             }
             Err(e) => {
                 failures += 1;
-                let wait = Duration::from_millis(500 * u64::from(failures.min(20)));
-                tracing::warn!(error = %super::loggable(&e), retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.wait_for(|s| *s) => return Ok(()),
-                }
+                let wait = backoff(failures);
+                tracing::error!(error = %super::loggable(&e), retry_in_ms = wait.as_millis() as u64, "getUpdates failed");
+                wait
             }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(()),
         }
     }
+}
+
+/// 0.5 s after a first failure, doubling up to [`MAX_POLL_BACKOFF`].
+fn backoff(failures: u32) -> Duration {
+    let wait =
+        Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
+    wait.min(MAX_POLL_BACKOFF)
 }
 
 /// The header Telegram sends with the secret given to `setWebhook`.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-/// An update posted to the webhook, and where to say whether it is
-/// durable (HTTP 200) or not (an error: Telegram retries).
-type Posted = (Update, oneshot::Sender<bool>);
+/// An update posted to the webhook (its body, read with its batch), and
+/// where to say whether it is durable (HTTP 200) or not (an error:
+/// Telegram retries).
+type Posted = (bytes::Bytes, oneshot::Sender<bool>);
 
 #[derive(Clone)]
 struct Hook {
@@ -257,16 +306,15 @@ async fn hook(
         tracing::warn!("a webhook request without the secret token was refused");
         return StatusCode::UNAUTHORIZED;
     }
-    let update: Update = match serde_json::from_slice(&body) {
-        Ok(update) => update,
-        Err(e) => {
-            // Sending it again would not make it readable.
-            tracing::warn!(error = %super::json_error(&e), bytes = body.len(), "an unreadable update was dropped");
-            return StatusCode::OK;
-        }
-    };
+    // Not JSON at all: not an update from Telegram. JSON that is not an
+    // update Kefu can read is taken, logged by id and kind with its batch,
+    // and answered 200: sending it again would not make it readable.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        tracing::error!(error = %super::json_error(&e), bytes = body.len(), "a webhook post that is not JSON was refused");
+        return StatusCode::BAD_REQUEST;
+    }
     let (done, durable) = oneshot::channel();
-    if hook.updates.send((update, done)).await.is_err() {
+    if hook.updates.send((body, done)).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     match durable.await {
@@ -340,14 +388,14 @@ pub async fn webhook(
                 Err(_) => break,
             }
         }
-        let (updates, waiting): (Vec<Update>, Vec<oneshot::Sender<bool>>) =
+        let (updates, waiting): (Vec<bytes::Bytes>, Vec<oneshot::Sender<bool>>) =
             batch.into_iter().unzip();
         match decide_async(shared, updates, Source::Posted).await {
-            Ok(plans) => {
+            Ok(decided) => {
                 for done in waiting {
                     let _ = done.send(true);
                 }
-                for plan in plans {
+                for plan in decided.plans {
                     dispatch.push(plan);
                 }
             }

@@ -1,11 +1,17 @@
 //! Taking decided steps in Telegram: the outbox, answers to button
 //! presses, edits, deletions. Messages keep Telegram's rate limits
 //! ([`super::limits`]: 1 a second per chat, 20 a minute per group, 30 a
-//! second overall); a 429 is waited out (`retry_after`, every chat waits)
-//! and retried, never dropped; a message leaves the outbox only once
-//! Telegram has it or has refused it for good (a blocked bot, a deleted
-//! chat). Delivered ids are collected and dropped from the outbox with the
-//! next flush (the next batch's, or the ack sweep's within [`ACK_SWEEP`]).
+//! second overall); a 429 is waited out (`retry_after`, capped; the chat
+//! it concerns waits, the others go on) and retried, never dropped. A
+//! network failure, a server error (5xx) or an answer kefu cannot read
+//! (even with HTTP 200: Telegram may or may not have the message) is
+//! retried with a capped backoff for as long as it takes, one ERROR line
+//! and one `kefu_send_retries_total` each; only a refusal Telegram
+//! explains (a blocked bot, a chat not found: a 400 or 403 with its
+//! description) drops a message. A message leaves the outbox only once
+//! Telegram has it or has refused it for good. Delivered ids are
+//! collected and dropped from the outbox with the next flush (the next
+//! batch's, or the ack sweep's within [`ACK_SWEEP`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,9 +38,32 @@ pub const MAX_CALLBACK_DATA: usize = 64;
 /// Telegram's limit is 4,096 UTF-16 units; characters outside the BMP
 /// count twice, so cut well below it.
 const MAX_MESSAGE_CHARS: usize = 3_500;
-/// Network failures tried before a message is left in the outbox for the
-/// next start.
-const NETWORK_ATTEMPTS: u32 = 6;
+/// The longest wait between two tries of a message that failed (network,
+/// server error, unreadable answer). Every chat's retries also pass the
+/// rate limits, so a long outage costs at most Telegram's 30 messages a
+/// second, not a storm.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// 0.5 s after the first failure, doubling up to [`MAX_RETRY_WAIT`].
+fn retry_wait(failures: u32) -> Duration {
+    let doubled =
+        Duration::from_millis(500).saturating_mul(1 << failures.clamp(1, 8).saturating_sub(1));
+    doubled.min(MAX_RETRY_WAIT)
+}
+
+/// Whether Telegram refused a message for good: it said why (a 400 or a
+/// 403 with a description: the bot blocked, the chat not found or gone,
+/// a group moved). Everything else may go through next time: a network
+/// failure, a server error, an unreadable or unexplained answer, and an
+/// "Unauthorized" or "Not Found" (a token or server being swapped; if
+/// the token is really revoked, `getUpdates` stops the bot).
+fn refused_for_good(error: &RequestError) -> bool {
+    match error {
+        RequestError::Api(teloxide::ApiError::InvalidToken) => false,
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => true,
+        _ => false,
+    }
+}
 
 pub struct Sender {
     bot: teloxide::Bot,
@@ -50,6 +79,9 @@ pub struct Sender {
     /// How many times `drop_delivered` ran (the sweep leaves the work to
     /// batches while they come).
     pub takes: std::sync::atomic::AtomicU64,
+    /// Set when kefu stops: a failing message stops being retried (it
+    /// stays in the outbox for the next start).
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// What a button sends back: the choice's value, or its position (`#2`)
@@ -133,7 +165,14 @@ impl Sender {
             delivered: Mutex::new(Vec::new()),
             delivered_news: tokio::sync::Notify::new(),
             takes: std::sync::atomic::AtomicU64::new(0),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// kefu is stopping: messages that fail are no longer retried (they
+    /// are sent at the next start).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Drops the messages delivered since the last call from the outbox
@@ -163,6 +202,13 @@ impl Sender {
     /// first message delivered for it records the reply latency.
     pub async fn take(&self, step: Step, received: &mut Option<Instant>) {
         let bot = &self.bot;
+        // The chat a request other than a message concerns (for a 429).
+        let held = match &step {
+            Step::Delete { chat, .. } | Step::ShowPressed { chat, .. } | Step::Leave(chat) => {
+                Some(*chat)
+            }
+            Step::AnswerCallback(_) | Step::Deliver { .. } => None,
+        };
         let result = match step {
             Step::Deliver { id, message } => {
                 if self.deliver(id, &message, *received).await {
@@ -196,13 +242,33 @@ impl Sender {
             },
             Step::Leave(chat) => bot.leave_chat(ChatId(chat)).send().await.map(drop),
         };
-        if let Err(e) = result {
-            tracing::warn!(error = %super::loggable(&e), "a Telegram request other than a message failed");
+        match result {
+            Ok(()) => {}
+            Err(RequestError::RetryAfter(after)) => {
+                bump(&self.metrics.retries_429);
+                let until = Instant::now() + super::limits::capped(after.duration());
+                tracing::warn!(
+                    chat = held,
+                    retry_after = after.seconds(),
+                    "429 from Telegram for a request other than a message"
+                );
+                if let Some(limits) = &self.limits {
+                    match held {
+                        Some(chat) => limits.hold(chat, until),
+                        // A button's answer concerns no chat.
+                        None => limits.freeze(until),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %super::loggable(&e), "a Telegram request other than a message failed");
+            }
         }
     }
 
-    /// Sends one text, waiting out 429s and retrying network failures.
-    /// `Ok(None)`: Telegram refused it for good.
+    /// Sends one text, waiting out 429s and retrying whatever is not a
+    /// refusal for good, for as long as it takes (until kefu stops).
+    /// `Ok(None)`: Telegram refused it for good; `Err`: kefu is stopping.
     async fn send_text(
         &self,
         chat: i64,
@@ -217,7 +283,8 @@ impl Sender {
         })
         .map_err(|e| RequestError::Io(Arc::new(std::io::Error::other(e))))?;
         let body = bytes::Bytes::from(body);
-        let mut attempt = 0;
+        let mut failures = 0;
+        let mut stopping = self.stopping.subscribe();
         loop {
             if let Some(limits) = &self.limits {
                 if limits.take(chat).await {
@@ -225,39 +292,49 @@ impl Sender {
                 }
             }
             match self.api.send_message(body.clone()).await {
-                Ok(id) => return Ok(Some(MessageId(id))),
+                Ok(id) => {
+                    if failures > 0 {
+                        tracing::info!(chat, failures, "delivered after retries");
+                    }
+                    return Ok(Some(MessageId(id)));
+                }
                 Err(RequestError::RetryAfter(after)) => {
                     bump(&self.metrics.retries_429);
+                    let wait = super::limits::capped(after.duration());
                     tracing::warn!(
                         chat,
                         retry_after = after.seconds(),
-                        "429 from Telegram: every chat waits"
+                        wait_s = wait.as_secs(),
+                        "429 from Telegram: this chat waits"
                     );
                     match &self.limits {
-                        Some(limits) => limits.freeze(Instant::now() + after.duration()),
-                        None => tokio::time::sleep(after.duration()).await,
+                        Some(limits) => limits.hold(chat, Instant::now() + wait),
+                        None => tokio::time::sleep(wait).await,
                     }
                 }
-                Err(RequestError::MigrateToChatId(new)) => {
-                    tracing::warn!(
-                        chat,
-                        new = new.0,
-                        "the group moved to a supergroup; not sent"
-                    );
-                    return Ok(None);
-                }
-                Err(e @ (RequestError::Network(_) | RequestError::Io(_))) => {
-                    attempt += 1;
-                    if attempt >= NETWORK_ATTEMPTS {
-                        return Err(e);
-                    }
-                    tracing::warn!(chat, attempt, error = %super::loggable(&e), "sending failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
-                }
-                Err(e) => {
-                    tracing::warn!(chat, error = %super::loggable(&e), "Telegram refused the message");
+                Err(e) if refused_for_good(&e) => {
+                    tracing::error!(chat, error = %super::loggable(&e), "Telegram refused the message for good; dropped");
                     bump(&self.metrics.send_failures);
                     return Ok(None);
+                }
+                Err(e) => {
+                    failures += 1;
+                    bump(&self.metrics.send_retries);
+                    let wait = retry_wait(failures);
+                    tracing::error!(
+                        chat,
+                        attempt = failures,
+                        retry_in_ms = wait.as_millis() as u64,
+                        error = %super::loggable(&e),
+                        "sending failed; retrying"
+                    );
+                    if *stopping.borrow() {
+                        return Err(e);
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stopping.wait_for(|s| *s) => return Err(e),
+                    }
                 }
             }
         }
@@ -293,7 +370,7 @@ impl Sender {
                 }
                 Ok(None) => delivered = false,
                 Err(e) => {
-                    tracing::error!(chat = message.chat, error = %super::loggable(&e), "cannot reach Telegram; the message stays in the outbox");
+                    tracing::error!(chat = message.chat, error = %super::loggable(&e), "stopping: the message stays in the outbox for the next start");
                     return false;
                 }
             }
@@ -319,6 +396,29 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| p.chars().count() <= MAX_MESSAGE_CHARS));
         assert_eq!(parts.concat(), long);
+    }
+
+    #[test]
+    fn only_an_explained_refusal_drops_a_message() {
+        use teloxide::ApiError;
+        let io = || RequestError::Io(Arc::new(std::io::Error::other("HTTP 502")));
+        let unreadable = RequestError::InvalidJson {
+            source: Arc::new(serde_json::from_str::<i32>("x").unwrap_err()),
+            raw: Box::from(""),
+        };
+        assert!(refused_for_good(&RequestError::Api(ApiError::BotBlocked)));
+        assert!(refused_for_good(&RequestError::Api(ApiError::ChatNotFound)));
+        assert!(refused_for_good(&RequestError::MigrateToChatId(ChatId(-1))));
+        assert!(!refused_for_good(&unreadable), "an unreadable 200");
+        assert!(!refused_for_good(&io()));
+        assert!(!refused_for_good(&RequestError::Api(
+            ApiError::InvalidToken
+        )));
+        assert!(!refused_for_good(&RequestError::RetryAfter(
+            teloxide::types::Seconds::from_seconds(3)
+        )));
+        let waits: Vec<u64> = (1..10).map(|n| retry_wait(n).as_millis() as u64).collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000]);
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! with offsets and long polling, sendMessage, answerCallbackQuery,
 //! editMessageText/ReplyMarkup, setMyCommands, deleteWebhook,
 //! deleteMessage, leaveChat). It records every call and can answer 429
-//! with `retry_after`. Updates are queued by the test and served to
-//! getUpdates until an offset confirms them, as Telegram does.
+//! with `retry_after` (for a method, or for one chat's messages), a
+//! proxy's 502 page (a number of times, or for a while), or a 200 whose
+//! body cannot be read. Updates are queued by the test (as JSON values, or
+//! as raw text that need not be valid JSON) and served to getUpdates until
+//! an offset confirms them, as Telegram does; after
+//! [`FakeApi::restart_update_ids`], an offset past the last id is ignored,
+//! as Telegram's server does with an offset "in the future".
 
 #![allow(dead_code)]
 
@@ -36,8 +41,17 @@ pub struct Call {
 
 #[derive(Default)]
 struct Inner {
-    /// Queued updates not yet confirmed by an offset.
-    updates: VecDeque<Value>,
+    /// Queued updates not yet confirmed by an offset: id, raw JSON text.
+    updates: VecDeque<(i64, String)>,
+    /// An offset past the last update id is ignored (updates are served
+    /// from the first unconfirmed one).
+    ignore_future_offsets: bool,
+    /// Chat → (sendMessage answers still to fail with 429, retry_after).
+    fail_chat: HashMap<i64, (u32, u32)>,
+    /// Method → answers still to be a 200 with an unreadable body.
+    garbled: HashMap<String, u32>,
+    /// Method → answered with a 502 page until then.
+    outage: HashMap<String, Instant>,
     next_update: i64,
     next_message: i64,
     calls: Vec<Call>,
@@ -139,7 +153,20 @@ async fn api(
     }
     {
         let mut inner = state.inner.lock().unwrap();
-        let gateway = match inner.bad_gateway.get_mut(&method) {
+        let down = inner
+            .outage
+            .get(&method)
+            .is_some_and(|until| Instant::now() < *until);
+        let gateway = down
+            || match inner.bad_gateway.get_mut(&method) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    true
+                }
+                _ => false,
+            };
+        let chat = body["chat_id"].as_i64();
+        let garbled = match inner.garbled.get_mut(&method) {
             Some(left) if *left > 0 => {
                 *left -= 1;
                 true
@@ -148,14 +175,26 @@ async fn api(
         };
         let refusal = if gateway {
             Some(Refusal::BadGateway)
+        } else if garbled {
+            Some(Refusal::Garbled)
         } else {
-            match inner.fail.get_mut(&method) {
+            let per_chat = match (method.as_str(), chat) {
+                ("sendMessage", Some(chat)) => match inner.fail_chat.get_mut(&chat) {
+                    Some((left, after)) if *left > 0 => {
+                        *left -= 1;
+                        Some(Refusal::TooMany(*after))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            per_chat.or_else(|| match inner.fail.get_mut(&method) {
                 Some((left, after)) if *left > 0 => {
                     *left -= 1;
                     Some(Refusal::TooMany(*after))
                 }
                 _ => None,
-            }
+            })
         };
         inner.calls.push(Call {
             method: method.clone(),
@@ -168,6 +207,15 @@ async fn api(
                 return (
                     axum::http::StatusCode::BAD_GATEWAY,
                     "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                )
+                    .into_response();
+            }
+            Some(Refusal::Garbled) => {
+                // Cut short: what a broken proxy or connection leaves.
+                return (
+                    axum::http::StatusCode::OK,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    r#"{"ok":true,"result":{"message_id":"#,
                 )
                     .into_response();
             }
@@ -251,6 +299,8 @@ async fn api(
 enum Refusal {
     /// A proxy's 502 page (HTML, not the Bot API's JSON).
     BadGateway,
+    /// HTTP 200 with a body cut short.
+    Garbled,
     /// 429 with this `retry_after`.
     TooMany(u32),
 }
@@ -263,18 +313,27 @@ async fn get_updates(state: &Arc<FakeState>, body: &Value) -> Response {
         let notified = state.new_updates.notified();
         {
             let mut inner = state.inner.lock().unwrap();
-            if let Some(offset) = offset {
-                while inner
-                    .updates
-                    .front()
-                    .is_some_and(|u| u["update_id"].as_i64() < Some(offset))
-                {
+            let future = inner.ignore_future_offsets
+                && offset.is_some_and(|offset| offset > inner.next_update + 10);
+            if let Some(offset) = offset.filter(|_| !future) {
+                while inner.updates.front().is_some_and(|(id, _)| *id < offset) {
                     inner.updates.pop_front();
                 }
             }
             if !inner.updates.is_empty() || tokio::time::Instant::now() >= deadline {
-                let batch: Vec<Value> = inner.updates.iter().take(100).cloned().collect();
-                return ok(Value::Array(batch));
+                let batch: Vec<&str> = inner
+                    .updates
+                    .iter()
+                    .take(100)
+                    .map(|(_, raw)| raw.as_str())
+                    .collect();
+                // Raw text: an update need not be valid JSON.
+                let body = format!(r#"{{"ok":true,"result":[{}]}}"#, batch.join(","));
+                return (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response();
             }
         }
         tokio::select! {
@@ -334,12 +393,46 @@ impl FakeApi {
         let mut inner = self.state.inner.lock().unwrap();
         inner.next_update += 1;
         let id = inner.next_update;
-        inner
-            .updates
-            .push_back(json!({ "update_id": id, kind: payload }));
+        let update = json!({ "update_id": id, kind: payload }).to_string();
+        inner.updates.push_back((id, update));
         drop(inner);
         self.state.new_updates.notify_waiters();
         id
+    }
+
+    /// Queues an update as raw text (any text: it need not be JSON) with
+    /// the id getUpdates' offsets confirm it by. Ids must grow.
+    pub fn push_raw(&self, id: i64, raw: &str) {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .updates
+            .push_back((id, raw.to_string()));
+        self.state.new_updates.notify_waiters();
+    }
+
+    /// The next update id; ids given out so far are not touched.
+    pub fn next_update_id(&self) -> i64 {
+        self.state.inner.lock().unwrap().next_update + 1
+    }
+
+    /// Telegram restarts its update ids: the next one is `next`, and from
+    /// now on an offset past the last id given out is ignored.
+    pub fn restart_update_ids(&self, next: i64) {
+        let mut inner = self.state.inner.lock().unwrap();
+        inner.next_update = next - 1;
+        inner.ignore_future_offsets = true;
+    }
+
+    /// A private message as raw JSON text with `text_json` (a JSON string
+    /// literal, written as the test likes) as its text.
+    pub fn raw_message(&self, id: i64, user: i64, text_json: &str) -> String {
+        let mut message = self.message(user, user, "en", "");
+        message["text"] = json!("@@TEXT@@");
+        json!({ "update_id": id, "message": message })
+            .to_string()
+            .replace("\"@@TEXT@@\"", text_json)
     }
 
     fn next_message_id(&self) -> i64 {
@@ -363,6 +456,13 @@ impl FakeApi {
     /// A user writes in a private chat.
     pub fn send_text(&self, user: i64, lang: &str, text: &str) -> i64 {
         self.push("message", self.message(user, user, lang, text))
+    }
+
+    /// A user wrote in a private chat at `date` (Unix seconds).
+    pub fn send_text_at(&self, user: i64, lang: &str, text: &str, date: i64) -> i64 {
+        let mut message = self.message(user, user, lang, text);
+        message["date"] = json!(date);
+        self.push("message", message)
     }
 
     /// A user forwards a message from `handle` into their private chat.
@@ -412,6 +512,38 @@ impl FakeApi {
             .unwrap()
             .fail
             .insert(method.to_string(), (count, retry_after));
+    }
+
+    /// The next `count` messages to `chat` are answered 429 with
+    /// `retry_after`.
+    pub fn fail_chat_with_429(&self, chat: i64, count: u32, retry_after: u32) {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .fail_chat
+            .insert(chat, (count, retry_after));
+    }
+
+    /// The next `count` answers to `method` are HTTP 200 with a body cut
+    /// short (the call is recorded as refused: nothing is kept).
+    pub fn garble(&self, method: &str, count: u32) {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .garbled
+            .insert(method.to_string(), count);
+    }
+
+    /// Every answer to `method` is a proxy's 502 page for `how_long`.
+    pub fn outage(&self, method: &str, how_long: Duration) {
+        self.state
+            .inner
+            .lock()
+            .unwrap()
+            .outage
+            .insert(method.to_string(), Instant::now() + how_long);
     }
 
     /// The next `count` answers to `method` are a proxy's 502 page (HTML,
