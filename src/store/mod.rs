@@ -217,6 +217,8 @@ pub struct SledStore {
     flusher: GroupFlush,
     /// Every update id up to this one is processed (kept in `meta`).
     through: std::sync::atomic::AtomicI64,
+    /// What opening replayed from the journal.
+    replayed: ReplayReport,
 }
 
 /// Group commit: concurrent `flush` calls share one fsync. A caller's
@@ -498,8 +500,14 @@ impl SledStore {
             db,
             flusher: GroupFlush::default(),
             through: std::sync::atomic::AtomicI64::new(through),
+            replayed: report.clone(),
         };
         Ok((store, report))
+    }
+
+    /// What opening replayed from the journal (and cut off its tail).
+    pub fn replayed(&self) -> &ReplayReport {
+        &self.replayed
     }
 
     fn write_ticket(&self, ticket: &Ticket) -> Result<()> {
