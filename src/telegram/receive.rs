@@ -115,11 +115,12 @@ async fn decide_async(
     source: Source,
 ) -> anyhow::Result<Vec<Plan>> {
     let received = Instant::now();
-    let shared = shared.clone();
+    let deciding = shared.clone();
     let plans =
-        tokio::task::spawn_blocking(move || decide_batch(&shared, &updates, source, received))
+        tokio::task::spawn_blocking(move || decide_batch(&deciding, &updates, source, received))
             .await?;
     plans.map_err(|e| {
+        shared.metrics.fail_store(&e.to_string());
         anyhow::anyhow!(
             "the store could not be written; stopping so that Telegram redelivers the updates: {e}"
         )
