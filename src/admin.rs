@@ -74,6 +74,10 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros_sum: AtomicU64,
+    /// Why the store stopped taking writes, once it has: `/healthz` fails
+    /// and `kefu serve` stops (exit non-zero) instead of hanging on.
+    store_failure: std::sync::Mutex<Option<String>>,
+    store_failed: tokio::sync::Notify,
 }
 
 pub fn bump(counter: &AtomicU64) {
@@ -81,6 +85,37 @@ pub fn bump(counter: &AtomicU64) {
 }
 
 impl Metrics {
+    /// The store could not write (full disk, IO error): nothing more can
+    /// be made durable, so the server must stop.
+    pub fn fail_store(&self, error: &str) {
+        let mut failure = self.store_failure.lock().unwrap_or_else(|e| e.into_inner());
+        if failure.is_none() {
+            tracing::error!(error, "the store cannot write: stopping");
+            *failure = Some(error.to_string());
+        }
+        self.store_failed.notify_waiters();
+        self.store_failed.notify_one();
+    }
+
+    /// Why the store failed, if it has.
+    pub fn store_failure(&self) -> Option<String> {
+        self.store_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Completes once the store has failed; returns why.
+    pub async fn store_failed(&self) -> String {
+        loop {
+            let notified = self.store_failed.notified();
+            if let Some(failure) = self.store_failure() {
+                return failure;
+            }
+            notified.await;
+        }
+    }
+
     /// Counts what the classifier made of a message.
     pub fn count_verdict(&self, outcome: &crate::brain::Outcome) {
         use crate::brain::Outcome;
@@ -244,6 +279,11 @@ impl Metrics {
             self.latency_micros_sum.load(Ordering::Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "{name}_count {count}");
+        let _ = writeln!(
+            out,
+            "# HELP kefu_store_failed 1 once the store could not write (the server stops)\n# TYPE kefu_store_failed gauge\nkefu_store_failed {}",
+            u8::from(self.store_failure().is_some())
+        );
         out
     }
 }
@@ -358,6 +398,18 @@ async fn show(State(state): State<AdminState>, Path(number): Path<String>) -> Re
     }
 }
 
+/// "ok", or 503 once the store cannot write.
+async fn healthz(State(state): State<AdminState>) -> Response {
+    match state.metrics.store_failure() {
+        None => "ok\n".into_response(),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store failed: {why}\n"),
+        )
+            .into_response(),
+    }
+}
+
 async fn metrics_text(State(state): State<AdminState>) -> Response {
     let AdminState { store, metrics } = state;
     let text = tokio::task::spawn_blocking(move || metrics.render(&*store))
@@ -374,7 +426,7 @@ pub fn router(
     token: Option<crate::config::Secret>,
 ) -> Router {
     let open = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text));
     let private = match token {
         Some(token) => Router::new()

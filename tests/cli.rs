@@ -515,3 +515,128 @@ fn a_closed_pipe_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A data directory in use: one handoff in `kefu chat` made ticket 1.
+fn used_data_dir() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let path = data.path().to_str().unwrap();
+    let (output, text) = chat(b"/human\n/quit\n", &["--data", path]);
+    assert_success(&output);
+    assert!(text.contains("T-000001"), "{text}");
+    let tickets = run(&["tickets", "--data", path]);
+    assert_success(&tickets);
+    assert!(stdout(&tickets).contains("T-000001"));
+    data
+}
+
+/// Asserts `kefu chat` and `kefu tickets` refuse `data` (exit 2), naming
+/// `what` and the recovery command, and leave it as it was.
+fn assert_refused(data: &Path, what: &str) {
+    let path = data.to_str().unwrap();
+    // sled may rewrite its snapshot at an open; the rest stays as it was.
+    let state = || {
+        let mut names: Vec<_> = std::fs::read_dir(data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        (names, std::fs::read(data.join("kefu.journal")).ok())
+    };
+    let before = state();
+    for args in [&["tickets", "--data", path][..], &["chat", "--data", path]] {
+        let output = kefu().args(args).stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(what), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("kefu recover --data {path}")),
+            "{stderr}"
+        );
+    }
+    assert!(state() == before, "refusing changed nothing");
+}
+
+/// Every file under `dir` with its length.
+fn list_tree(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(list_tree(&path));
+        } else {
+            let len = std::fs::metadata(&path).unwrap().len();
+            out.push((path, len));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `kefu recover` on `data`, then checks a chat starts and numbers
+/// the next ticket from 1 (a fresh store, on purpose) and that the old
+/// database was set aside in a dated folder.
+fn assert_recovers_afresh(data: &Path) {
+    let path = data.to_str().unwrap();
+    let output = run(&["recover", "--data", path]);
+    assert_success(&output);
+    let text = stdout(&output);
+    assert!(text.contains("set aside"), "{text}");
+    let aside: Vec<_> = std::fs::read_dir(data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(data.join(&aside[0]).join("kefu.journal").exists());
+    let (output, text) = chat(b"/human\n/quit\n", &["--data", path]);
+    assert_success(&output);
+    assert!(text.contains("T-000001"), "{text}");
+    // Once recovered, a second run finds nothing to do.
+    let again = run(&["recover", "--data", path]);
+    assert_success(&again);
+    assert!(
+        stdout(&again).contains("nothing to recover"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_deleted_database_beside_its_journal_is_refused_then_recovered() {
+    let data = used_data_dir();
+    std::fs::remove_dir_all(data.path().join("kefu.sled")).unwrap();
+    assert_refused(data.path(), "kefu.sled is missing");
+    assert_recovers_afresh(data.path());
+}
+
+#[test]
+fn a_zeroed_database_is_refused_then_recovered() {
+    let data = used_data_dir();
+    for (file, len) in list_tree(&data.path().join("kefu.sled")) {
+        std::fs::write(&file, vec![0u8; len as usize]).unwrap();
+    }
+    assert_refused(data.path(), "kefu.sled");
+    assert_recovers_afresh(data.path());
+}
+
+#[test]
+fn a_deleted_journal_is_refused_then_recovered_keeping_the_tickets() {
+    let data = used_data_dir();
+    std::fs::remove_file(data.path().join("kefu.journal")).unwrap();
+    assert_refused(data.path(), "kefu.journal is missing");
+    let path = data.path().to_str().unwrap();
+    let output = run(&["recover", "--data", path]);
+    assert_success(&output);
+    assert!(stdout(&output).contains("1 tickets"), "{}", stdout(&output));
+    let tickets = run(&["tickets", "--data", path]);
+    assert_success(&tickets);
+    assert!(stdout(&tickets).contains("T-000001"));
+}
+
+#[test]
+fn a_new_empty_directory_still_starts() {
+    let data = tempfile::tempdir().unwrap();
+    let fresh = data.path().join("new");
+    let output = run(&["tickets", "--data", fresh.to_str().unwrap()]);
+    assert_success(&output);
+}

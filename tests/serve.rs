@@ -1176,3 +1176,89 @@ fn without_a_token_the_ticket_api_is_off_and_only_loopback_binds() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A small tmpfs mounted at a directory, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// `None` (with the reason printed) where mounting is not allowed.
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match output {
+            Ok(output) if output.status.success() => Some(Tmpfs(at.to_path_buf())),
+            Ok(output) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount: {e}");
+                None
+            }
+        }
+    }
+
+    /// Writes a file until the filesystem is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.0.join("filler")).unwrap();
+        let block = vec![7u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_healthz_and_stops_the_server_with_an_error() {
+    let workspace = Workspace::new();
+    let Some(disk) = Tmpfs::mount(&workspace.path("data"), "4m") else {
+        return;
+    };
+    let api = FakeApi::start();
+    let mut server = Server::start(&workspace, &api, &[]);
+    disk.fill();
+    api.send_text(901, "en", "hello");
+    // The batch cannot be written: /healthz stops saying ok, and the
+    // process ends (non-zero) instead of hanging on.
+    let start = Instant::now();
+    let mut healthy_after_exit = false;
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "kefu serve still running with a full disk (healthz: {:?})",
+            get(&server.admin, "/healthz")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if get(&server.admin, "/healthz").is_some() {
+        healthy_after_exit = true;
+    }
+    assert!(
+        !healthy_after_exit,
+        "the admin endpoint went with the process"
+    );
+    let stderr = server.log.take().unwrap().join().unwrap();
+    assert_ne!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the store cannot write"), "{stderr}");
+    assert!(
+        api.texts_to(901).is_empty(),
+        "nothing is sent that is not durable"
+    );
+    drop(server);
+    drop(disk);
+}

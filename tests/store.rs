@@ -230,3 +230,115 @@ fn polled_updates_are_recognised_by_the_last_id_of_their_batch() {
     assert_eq!(store.updates_through().unwrap(), Some(50));
     assert!(!store.update_seen(51).unwrap());
 }
+
+/// The data directory as a kill would leave it: copied while the store is
+/// open, after its last flush (nothing checkpointed at exit).
+fn crash_image(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            crash_image(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Where each entry of the journal's first run starts, and where it ends.
+fn journal_entries(path: &std::path::Path) -> (Vec<usize>, usize) {
+    let bytes = std::fs::read(path).unwrap();
+    let (mut at, mut starts) = (0, Vec::new());
+    let epoch = &bytes[8..12];
+    while at + 12 <= bytes.len() && &bytes[at + 8..at + 12] == epoch {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break;
+        }
+        starts.push(at);
+        at += 12 + len;
+    }
+    (starts, at)
+}
+
+/// Five batches, each synced, one reply and one session each, in a crash
+/// image of a store whose journal was never checkpointed.
+fn five_synced_batches() -> (tempfile::TempDir, std::path::PathBuf) {
+    use kefu::store::{BatchRecord, Pending};
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("image");
+    let store = SledStore::open(&dir.path().join("live")).unwrap();
+    for batch in 0..5i64 {
+        let session = Session {
+            misses: batch as u32 + 1,
+            ..Session::default()
+        };
+        let id = store.outbox_id().unwrap();
+        store
+            .record_batch(&BatchRecord {
+                updates: &[],
+                through: Some(100 + batch),
+                sessions: &[(batch, &session)],
+                outbox: &[(id, Pending::text(batch, format!("reply {batch}")))],
+            })
+            .unwrap();
+        store.flush().unwrap();
+    }
+    crash_image(&dir.path().join("live"), &image);
+    drop(store);
+    let (starts, _) = journal_entries(&image.join("kefu.journal"));
+    assert_eq!(starts.len(), 5, "one entry per batch, none checkpointed");
+    (dir, image)
+}
+
+#[test]
+fn a_torn_journal_tail_is_cut_and_counted_and_the_rest_replays() {
+    let (_dir, image) = five_synced_batches();
+    let journal = image.join("kefu.journal");
+    let (starts, end) = journal_entries(&journal);
+    let mut bytes = std::fs::read(&journal).unwrap();
+    // The last batch's entry half written.
+    let half = (starts[4] + end) / 2;
+    bytes[half..end].fill(0);
+    std::fs::write(&journal, &bytes).unwrap();
+    let store = SledStore::open(&image).unwrap();
+    assert_eq!((store.replayed().replayed, store.replayed().lost), (4, 1));
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 4, "the first four batches' replies");
+    assert_eq!(store.session(3).unwrap().unwrap().misses, 4);
+    assert!(store.session(4).unwrap().is_none(), "the torn batch");
+    assert!(store.update_seen(103).unwrap() && !store.update_seen(104).unwrap());
+}
+
+#[test]
+fn journal_damage_before_the_tail_is_refused_and_recover_keeps_the_rest() {
+    let (_dir, image) = five_synced_batches();
+    let journal = image.join("kefu.journal");
+    let (starts, _) = journal_entries(&journal);
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes[starts[2] - 3] ^= 0x01; // inside the second batch's entry
+    std::fs::write(&journal, &bytes).unwrap();
+    let error = SledStore::open(&image).err().expect("refused");
+    let message = error.to_string();
+    assert!(message.contains("journal"), "{message}");
+    assert!(message.contains("entry 2"), "{message}");
+    assert!(message.contains("kefu recover --data"), "{message}");
+    let recovery = SledStore::recover(&image, std::time::SystemTime::now().into()).unwrap();
+    assert!(recovery.report.damaged);
+    assert_eq!((recovery.report.replayed, recovery.report.lost), (4, 1));
+    assert_eq!(recovery.moved.len(), 1, "a copy of the damaged journal");
+    assert!(recovery.moved[0].exists());
+    let store = recovery.store;
+    assert_eq!(
+        store.outbox().unwrap().len(),
+        4,
+        "all but the damaged batch"
+    );
+    assert!(store.session(1).unwrap().is_none());
+    assert_eq!(store.session(4).unwrap().unwrap().misses, 5);
+    assert!(store.update_seen(104).unwrap());
+    drop(store);
+    // Recovered for good: it opens as it is.
+    SledStore::open(&image).unwrap();
+}

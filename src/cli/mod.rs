@@ -156,6 +156,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recover a data directory kefu refused to open: move the damaged
+    /// parts into a dated folder inside it and keep what can be kept.
+    Recover {
+        #[arg(long, env = "KEFU_DATA", default_value = "data")]
+        data: PathBuf,
+    },
     /// Show one ticket in full.
     Ticket {
         /// The ticket number (T-000123 or 123).
@@ -334,7 +340,38 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let config = cli.config()?;
             tickets::show(source(data, server, &config), number, *json)
         }
+        Command::Recover { data } => recover(data),
     }
+}
+
+/// `kefu recover`: says what was wrong, what moved where, and what was
+/// kept.
+fn recover(data: &std::path::Path) -> anyhow::Result<u8> {
+    let recovery = crate::store::SledStore::recover(data, std::time::SystemTime::now().into())?;
+    let Some(what) = &recovery.what else {
+        println!(
+            "{}: nothing to recover (the store opens as it is)",
+            data.display()
+        );
+        return Ok(0);
+    };
+    println!("found: {what}");
+    for path in &recovery.moved {
+        println!("set aside: {}", path.display());
+    }
+    let report = &recovery.report;
+    if report.damaged {
+        println!(
+            "journal salvaged: {} entries replayed, {} damaged entries lost",
+            report.replayed, report.lost
+        );
+    }
+    let tickets = crate::store::Store::tickets(&recovery.store)?.len();
+    println!(
+        "the store in {} opens now ({tickets} tickets); start kefu as usual",
+        data.display()
+    );
+    Ok(0)
 }
 
 fn source<'a>(

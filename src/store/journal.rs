@@ -28,15 +28,27 @@
 //! and starts a new epoch. An entry holds whole values (never deltas), so
 //! replaying one that a checkpoint had already applied writes the same
 //! values again: a crash at any point of a checkpoint loses nothing and
-//! mixes no versions. An entry cut short by a crash (its checksum fails)
-//! ends the replay: it was never flushed, so nothing depended on it.
+//! mixes no versions.
+//!
+//! Damage is told apart from a torn write by what follows it. Every entry
+//! carries its sequence number in the epoch and how many entries of the
+//! epoch were synced when it was written. A bad entry (its checksum
+//! fails, or it runs past the file's end) with no good entry of the epoch
+//! after it is a torn tail: cut off, with a warning naming how many
+//! entries went. A bad entry followed by one that says the bad one had
+//! been synced is damage to a confirmed batch: the journal refuses to
+//! open (`kefu recover` replays every good entry and moves the file
+//! aside). Entries of older epochs after the end are stale, not damage.
 //!
 //! On disk an entry is its length, its CRC-32 and its epoch (u32
 //! little-endian each; the checksum covers the epoch and the entry), then
-//! the entry: a format byte, then operations, each a tree byte, the key's
+//! the entry: a format byte; since format 2 the entry's sequence number
+//! in its epoch and the number of entries synced before it (u32
+//! little-endian each); then operations, each a tree byte, the key's
 //! length (u32 little-endian) and bytes, then `0` (remove) or `1` and the
 //! value's length and bytes. (Keys and values are bytes, which JSON would
-//! spell out number by number.)
+//! spell out number by number.) Format 1 entries (without the two
+//! numbers) still replay.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -95,8 +107,8 @@ impl Op {
     }
 }
 
-/// The format byte entries start with.
-const FORMAT: u8 = 1;
+/// The format byte entries start with (2: with sequence numbers).
+const FORMAT: u8 = 2;
 
 /// A checkpoint is due when the next entry would take the journal past
 /// this many bytes, or once its oldest entry is this old: replaying it at
@@ -113,7 +125,27 @@ const GROW_BY: u64 = 1 << 20;
 const HEADER: usize = 12;
 
 /// Where `meta` keeps the journal's epoch.
-const EPOCH_KEY: &[u8] = b"journal_epoch";
+pub(super) const EPOCH_KEY: &[u8] = b"journal_epoch";
+
+/// How opening treats a damaged journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Refuse damage before the tail.
+    Strict,
+    /// `kefu recover`: replay every good entry, skipping damaged ones.
+    Salvage,
+}
+
+/// What opening found in the journal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Entries replayed.
+    pub replayed: usize,
+    /// Entries lost: a torn tail cut off, or (salvaging) damaged ones.
+    pub lost: usize,
+    /// Salvaging: the journal had damage before its tail.
+    pub damaged: bool,
+}
 
 pub(super) struct Journal {
     db: sled::Db,
@@ -135,6 +167,8 @@ struct State {
     staged: Vec<Op>,
     /// The epoch of the entries written now.
     epoch: u32,
+    /// Entries of this epoch known to be synced.
+    synced: u32,
     /// Since the last checkpoint: entries written, the bytes they take
     /// (where the next one goes), and when the first of them was.
     entries: usize,
@@ -151,15 +185,22 @@ fn framed_size<'o>(ops: impl Iterator<Item = &'o Op>) -> usize {
     let ops: usize = ops
         .map(|op| 6 + op.key.len() + op.value.as_ref().map_or(0, |v| 4 + v.len()))
         .sum();
-    HEADER + 1 + ops
+    HEADER + 1 + 8 + ops
 }
 
 /// An entry as it goes into the file: its header, then the entry.
-fn frame<'o>(epoch: u32, ops: impl Iterator<Item = &'o Op> + Clone) -> Vec<u8> {
+fn frame<'o>(
+    epoch: u32,
+    seq: u32,
+    synced: u32,
+    ops: impl Iterator<Item = &'o Op> + Clone,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(framed_size(ops.clone()));
     out.extend_from_slice(&[0; 8]);
     out.extend_from_slice(&epoch.to_le_bytes());
     out.push(FORMAT);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&synced.to_le_bytes());
     for op in ops {
         out.push(op.tree as u8);
         out.extend_from_slice(&(op.key.len() as u32).to_le_bytes());
@@ -182,19 +223,90 @@ fn frame<'o>(epoch: u32, ops: impl Iterator<Item = &'o Op> + Clone) -> Vec<u8> {
 
 /// The next whole entry of a journal file with its epoch, or `None` at
 /// the end, at zeros, or at an entry cut short (its checksum fails).
+#[cfg(test)]
 fn next_entry<'a>(rest: &mut &'a [u8]) -> Option<(u32, &'a [u8])> {
-    let header = rest.get(..HEADER)?;
+    let (epoch, entry, used) = entry_at(rest)?;
+    *rest = &rest[used..];
+    Some((epoch, entry))
+}
+
+/// The whole entry at the start of `bytes`: its epoch, the entry, and
+/// the bytes it takes with its header.
+fn entry_at(bytes: &[u8]) -> Option<(u32, &[u8], usize)> {
+    let header = bytes.get(..HEADER)?;
     let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
     let (len, crc, epoch) = (word(0) as usize, word(4), word(8));
     if len == 0 {
         return None;
     }
-    let entry = rest.get(HEADER..HEADER + len)?;
-    if crc32fast::hash(&rest[8..HEADER + len]) != crc {
+    let entry = bytes.get(HEADER..HEADER.checked_add(len)?)?;
+    if crc32fast::hash(&bytes[8..HEADER + len]) != crc {
         return None;
     }
-    *rest = &rest[HEADER + len..];
-    Some((epoch, entry))
+    Some((epoch, entry, HEADER + len))
+}
+
+/// The epoch a header names, whole or not.
+fn header_epoch(bytes: &[u8]) -> Option<u32> {
+    let header = bytes.get(..HEADER)?;
+    (header[..4] != [0; 4]).then(|| u32::from_le_bytes(header[8..12].try_into().expect("4")))
+}
+
+/// An entry's sequence number and the entries synced before it (format 2).
+fn numbers(entry: &[u8]) -> Option<(u32, u32)> {
+    if *entry.first()? < 2 {
+        return None;
+    }
+    let word = |i: usize| {
+        entry
+            .get(i..i + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4")))
+    };
+    Some((word(1)?, word(5)?))
+}
+
+/// The journal's entries of `epoch`, read for a replay.
+struct Scan<'a> {
+    /// The unbroken run from the file's start.
+    run: Vec<&'a [u8]>,
+    /// Where the run stopped, an entry of the epoch began there but is
+    /// bad (a torn write, or damage).
+    bad_tail: bool,
+    /// Good entries of the epoch found after the run's end.
+    later: Vec<&'a [u8]>,
+}
+
+fn scan(bytes: &[u8], epoch: u32) -> Scan<'_> {
+    let mut pos = 0;
+    let mut run = Vec::new();
+    while let Some((written_in, entry, used)) = entry_at(&bytes[pos..]) {
+        if written_in != epoch {
+            break;
+        }
+        run.push(entry);
+        pos += used;
+    }
+    let bad_tail = header_epoch(&bytes[pos..]) == Some(epoch);
+    // Entries of the epoch past the run: a needle of the epoch's bytes at
+    // an entry header's epoch field, then the checksum decides.
+    let mut later = Vec::new();
+    let needle = epoch.to_le_bytes();
+    let mut at = pos + 1;
+    while at + HEADER <= bytes.len() {
+        if bytes[at + 8..at + 12] == needle {
+            if let Some((_, entry, used)) = entry_at(&bytes[at..]) {
+                later.push(entry);
+                at += used;
+                continue;
+            }
+        }
+        at += 1;
+    }
+    Scan {
+        run,
+        bad_tail,
+        later,
+    }
 }
 
 /// Reads an entry's fields in turn.
@@ -234,6 +346,9 @@ fn decode(entry: &[u8]) -> Result<Vec<Op>> {
         )));
     }
     let mut reader = Reader { rest };
+    if format >= 2 {
+        reader.take(8)?;
+    }
     let mut ops = Vec::new();
     while let Some(&t) = reader.rest.first() {
         reader.rest = &reader.rest[1..];
@@ -257,7 +372,17 @@ impl Journal {
     /// Opens the journal at `path` (`None`: none, for a throw-away
     /// database) and the trees behind it, replaying what a previous run
     /// left in the journal.
+    #[cfg(test)]
     pub fn open(db: &sled::Db, path: Option<&Path>) -> Result<Journal> {
+        Self::open_with(db, path, Mode::Strict).map(|(journal, _)| journal)
+    }
+
+    /// [`open`](Self::open), treating damage as `mode` says.
+    pub fn open_with(
+        db: &sled::Db,
+        path: Option<&Path>,
+        mode: Mode,
+    ) -> Result<(Journal, ReplayReport)> {
         let trees = TREES
             .iter()
             .map(|(_, name)| db.open_tree(name).map_err(backend))
@@ -279,8 +404,8 @@ impl Journal {
             trees,
             state: Mutex::new(State::default()),
         };
-        journal.replay()?;
-        Ok(journal)
+        let report = journal.replay(path, mode)?;
+        Ok((journal, report))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -292,7 +417,7 @@ impl Journal {
     }
 
     /// Replays the entries of the recorded epoch, then starts a new one.
-    fn replay(&self) -> Result<()> {
+    fn replay(&self, path: Option<&Path>, mode: Mode) -> Result<ReplayReport> {
         let meta = self.tree(Tree::Meta);
         let epoch = meta
             .get(EPOCH_KEY)
@@ -301,30 +426,70 @@ impl Journal {
             .map_or(0, u32::from_le_bytes);
         let mut state = self.lock();
         state.epoch = epoch;
+        let mut report = ReplayReport::default();
         let Some(file) = self.file.as_ref() else {
-            return Ok(());
+            return Ok(report);
         };
         let len = file.metadata().map_err(backend)?.len();
         let mut bytes = vec![0; len as usize];
         file.read_exact_at(&mut bytes, 0).map_err(backend)?;
         state.len = len;
-        let mut rest = bytes.as_slice();
-        let mut replayed = 0;
-        while let Some((written_in, entry)) = next_entry(&mut rest) {
-            if written_in != epoch {
-                break;
+        let scan = scan(&bytes, epoch);
+        let first_missing = scan.run.len() as u32;
+        // Did an entry after the gap see the missing one synced?
+        let confirmed_missing = scan
+            .later
+            .iter()
+            .filter_map(|entry| numbers(entry))
+            .any(|(_, synced)| synced > first_missing);
+        let mut entries = scan.run.clone();
+        if confirmed_missing {
+            let shown = path.map_or_else(String::new, |p| p.display().to_string());
+            if mode == Mode::Strict {
+                return Err(StoreError::Damaged {
+                    journal_only: true,
+                    message: format!(
+                        "the journal {shown} is damaged at entry {} of its current epoch, and {} \
+                     good entries written after it say it had been synced (a confirmed batch, \
+                     not a torn write)",
+                        first_missing + 1,
+                        scan.later.len()
+                    ),
+                });
             }
+            report.damaged = true;
+            let last = scan
+                .later
+                .iter()
+                .filter_map(|e| numbers(e))
+                .map(|(seq, _)| seq + 1)
+                .max()
+                .unwrap_or(first_missing);
+            report.lost = (last - first_missing) as usize - scan.later.len();
+            entries.extend(scan.later.iter().copied());
+        } else if scan.bad_tail || !scan.later.is_empty() {
+            // A torn write at the end (and whatever followed it unsynced).
+            report.lost = 1 + scan.later.len();
+            tracing::warn!(
+                entries_lost = report.lost,
+                entries_kept = scan.run.len(),
+                "store journal: a torn entry at its end was cut off (written but never synced \
+                 in full, so never confirmed, unless the disk damaged it later)"
+            );
+        }
+        for entry in entries {
             for op in decode(entry)? {
                 self.apply(op.tree, &op.key, op.value.as_deref())?;
             }
-            replayed += 1;
+            report.replayed += 1;
         }
-        if replayed > 0 {
-            tracing::info!(entries = replayed, "store journal replayed");
+        if report.replayed > 0 {
+            tracing::info!(entries = report.replayed, "store journal replayed");
         }
         // What follows is older, or was never flushed: the new epoch
         // leaves it behind.
-        self.new_epoch(&mut state)
+        self.new_epoch(&mut state)?;
+        Ok(report)
     }
 
     /// Once the trees hold everything the journal says: makes them
@@ -339,6 +504,7 @@ impl Journal {
         self.db.flush().map_err(backend)?;
         state.epoch = epoch;
         state.entries = 0;
+        state.synced = 0;
         state.bytes = 0;
         state.since = None;
         Ok(())
@@ -469,7 +635,7 @@ impl Journal {
         if state.bytes > 0 && state.bytes + size > JOURNAL_BYTES {
             self.checkpoint_locked(state)?;
         }
-        let framed = frame(state.epoch, ops);
+        let framed = frame(state.epoch, state.entries as u32, state.synced, ops);
         let size = framed.len() as u64;
         if let Some(file) = &self.file {
             let end = state.bytes + size;
@@ -490,10 +656,19 @@ impl Journal {
 
     /// Makes what the journal holds durable.
     pub fn sync(&self) -> Result<()> {
-        match &self.file {
-            Some(file) => file.sync_data().map_err(backend),
-            None => Ok(()),
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let (epoch, written) = {
+            let state = self.lock();
+            (state.epoch, state.entries as u32)
+        };
+        file.sync_data().map_err(backend)?;
+        let mut state = self.lock();
+        if state.epoch == epoch {
+            state.synced = state.synced.max(written);
         }
+        Ok(())
     }
 
     fn checkpoint_if_due(&self, state: &mut State) -> Result<()> {
@@ -576,7 +751,8 @@ mod tests {
             Op::remove(Tree::Outbox, 7u64.to_be_bytes()),
             Op::put(Tree::Lines, Vec::new(), Vec::new()),
         ];
-        let framed = frame(7, ops.iter());
+        let framed = frame(7, 3, 2, ops.iter());
+        assert_eq!(numbers(&framed[HEADER..]), Some((3, 2)));
         assert_eq!(framed.len(), framed_size(ops.iter()));
         let entry = &framed[HEADER..];
         assert_eq!(next_entry(&mut &framed[..]), Some((7, entry)));
@@ -605,8 +781,13 @@ mod tests {
             .to_string()
             .contains("newer kefu"));
         let mut bad_tree = entry.to_vec();
-        bad_tree[1] = 99;
+        bad_tree[9] = 99;
         assert!(decode(&bad_tree).is_err());
+        // A format 1 entry (no sequence numbers) still reads.
+        let mut old = vec![1];
+        old.extend_from_slice(&entry[9..]);
+        assert_eq!(decode(&old).unwrap().len(), 3);
+        assert_eq!(numbers(&old), None);
     }
 
     #[test]
@@ -657,6 +838,114 @@ mod tests {
             .map(|v| String::from_utf8(v.to_vec()).unwrap())
     }
 
+    /// The epoch of the first entry in the journal.
+    fn epoch_of(path: &Path) -> u32 {
+        let bytes = std::fs::read(path).unwrap();
+        next_entry(&mut bytes.as_slice()).unwrap().0
+    }
+
+    /// Writes `n` entries (`s` = "v0".."v{n-1}", each synced), leaves the
+    /// journal as a kill would, and returns where each entry starts.
+    fn synced_entries(dir: &Path, n: usize) -> Vec<usize> {
+        let db = sled::open(dir.join("db")).unwrap();
+        let journal = Journal::open(&db, Some(&dir.join("journal"))).unwrap();
+        for i in 0..n {
+            journal
+                .write(put(&format!("k{i}"), &format!("v{i}")))
+                .unwrap();
+            journal.sync().unwrap();
+        }
+        journal.abandon();
+        let bytes = std::fs::read(dir.join("journal")).unwrap();
+        let mut rest = bytes.as_slice();
+        let mut starts = Vec::new();
+        loop {
+            let at = bytes.len() - rest.len();
+            if next_entry(&mut rest).is_none() {
+                break;
+            }
+            starts.push(at);
+        }
+        starts
+    }
+
+    #[test]
+    fn damage_before_the_tail_is_refused_and_salvage_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let starts = synced_entries(dir.path(), 5);
+        assert_eq!(starts.len(), 5);
+        // One bit of the third entry's value flipped.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[starts[3] - 2] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let error = Journal::open_with(&db, Some(&path), Mode::Strict)
+            .err()
+            .expect("refused");
+        let message = error.to_string();
+        assert!(matches!(error, StoreError::Damaged { .. }), "{message}");
+        assert!(message.contains("entry 3"), "{message}");
+        assert!(session(&db, "k0").is_none(), "nothing applied");
+        // The same journal again (refusing changed nothing), salvaged.
+        let (journal, report) = Journal::open_with(&db, Some(&path), Mode::Salvage).unwrap();
+        assert_eq!(
+            report,
+            ReplayReport {
+                replayed: 4,
+                lost: 1,
+                damaged: true
+            }
+        );
+        for (key, value) in [("k0", "v0"), ("k1", "v1"), ("k3", "v3"), ("k4", "v4")] {
+            assert_eq!(session(&db, key).as_deref(), Some(value));
+        }
+        assert_eq!(session(&db, "k2"), None, "the damaged entry");
+        drop(journal);
+    }
+
+    #[test]
+    fn a_damaged_length_before_the_tail_is_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let starts = synced_entries(dir.path(), 4);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // The second entry's length made huge: the run stops there.
+        bytes[starts[1] + 3] = 0x7f;
+        std::fs::write(&path, &bytes).unwrap();
+        let db = sled::open(dir.path().join("db")).unwrap();
+        assert!(matches!(
+            Journal::open_with(&db, Some(&path), Mode::Strict),
+            Err(StoreError::Damaged { .. })
+        ));
+    }
+
+    #[test]
+    fn a_torn_last_entry_is_cut_and_stale_entries_are_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let starts = synced_entries(dir.path(), 3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = end_of_entries(&path);
+        // The last entry torn: its second half never reached the disk.
+        for b in &mut bytes[starts[2] + 20..end] {
+            *b = 0;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let (journal, report) = Journal::open_with(&db, Some(&path), Mode::Strict).unwrap();
+        assert_eq!((report.replayed, report.lost), (2, 1));
+        assert_eq!(session(&db, "k1").as_deref(), Some("v1"));
+        assert_eq!(session(&db, "k2"), None);
+        // A new epoch over the start: the old entries behind it are stale.
+        journal.write(put("k0", "new")).unwrap();
+        journal.sync().unwrap();
+        journal.abandon();
+        let (_journal, report) = Journal::open_with(&db, Some(&path), Mode::Strict).unwrap();
+        assert_eq!((report.replayed, report.lost), (1, 0));
+        assert_eq!(session(&db, "k0").as_deref(), Some("new"));
+    }
+
     /// Where the journal's entries end.
     fn end_of_entries(path: &Path) -> usize {
         let bytes = std::fs::read(path).unwrap();
@@ -687,14 +976,23 @@ mod tests {
         }
         // A crash in the middle of the next write leaves half an entry.
         let end = end_of_entries(&path);
-        let next = frame(0, put("s", "lost").iter());
+        let next = frame(epoch_of(&path), 3, 3, put("s", "lost").iter());
         let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         file.write_all_at(&next[..next.len() - 3], end as u64)
             .unwrap();
 
         let db = open();
         assert_eq!(session(&db, "s"), None, "only in the journal");
-        let journal = Journal::open(&db, Some(&path)).unwrap();
+        let (journal, report) = Journal::open_with(&db, Some(&path), Mode::Strict).unwrap();
+        assert_eq!(
+            report,
+            ReplayReport {
+                replayed: 3,
+                lost: 1,
+                damaged: false
+            },
+            "the torn tail is cut and counted"
+        );
         assert_eq!(session(&db, "s").as_deref(), Some("new"));
         assert!(
             db.open_tree("outbox").unwrap().is_empty(),

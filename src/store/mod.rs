@@ -7,7 +7,7 @@
 //! newer kefu is refused clearly instead of misread.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::brain::{Choice, Line, Session};
 use crate::ticket::{Status, Ticket};
-use journal::{Journal, Op, Tree};
+pub use journal::ReplayReport;
+use journal::{Journal, Mode, Op, Tree};
 
 mod journal;
 
@@ -39,6 +40,14 @@ pub enum StoreError {
     /// A value that cannot be read: corrupt, or from a newer kefu.
     #[error("unreadable {what}: {why}")]
     Unreadable { what: String, why: String },
+    /// Part of the data directory is missing or damaged while the rest
+    /// shows it was in use: starting would lose (or hide) what it held.
+    #[error("{message}")]
+    Damaged {
+        message: String,
+        /// Only the journal (the database is sound).
+        journal_only: bool,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -214,6 +223,8 @@ pub struct SledStore {
     flusher: GroupFlush,
     /// Every update id up to this one is processed (kept in `meta`).
     through: std::sync::atomic::AtomicI64,
+    /// What opening replayed from the journal.
+    replayed: ReplayReport,
 }
 
 /// Group commit: concurrent `flush` calls share one fsync. A caller's
@@ -291,17 +302,66 @@ fn chat_key(chat: ChatId, number: u64) -> Vec<u8> {
 /// small, and the bot should stay well under 100 MB.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The database and the journal, in the data directory.
+const DATABASE: &str = "kefu.sled";
+const JOURNAL: &str = "kefu.journal";
+
+/// A damaged data directory, with what to do about it.
+fn damaged(dir: &Path, what: &str, journal_only: bool) -> StoreError {
+    let message = format!(
+        "the data directory {dir} is damaged: {what}. kefu will not start on it (it would \
+         start empty or without confirmed turns). To move the damaged parts aside into a dated \
+         folder and start with what can be kept, run: kefu recover --data {dir}",
+        dir = dir.display()
+    );
+    StoreError::Damaged {
+        message,
+        journal_only,
+    }
+}
+
+/// What [`SledStore::recover`] did.
+pub struct Recovery {
+    /// The store, open.
+    pub store: SledStore,
+    /// What was moved (or, for a salvaged journal, copied) aside.
+    pub moved: Vec<PathBuf>,
+    /// The journal's replay.
+    pub report: ReplayReport,
+    /// What was wrong (`None`: nothing, the store opened as it was).
+    pub what: Option<String>,
+}
+
 const NEXT_TICKET: &[u8] = b"next_ticket";
 const UPDATES_THROUGH: &[u8] = b"updates_through";
 const RECENT_WAITS: &[u8] = b"recent_waits";
 const KEPT_WAITS: usize = 50;
 
 impl SledStore {
-    /// Opens (or creates) the database in `dir`.
+    /// Opens (or creates) the database in `dir`. A directory that was in
+    /// use but whose database is missing or damaged, or whose journal is
+    /// damaged before its tail, is refused ([`StoreError::Damaged`], with
+    /// the recovery command), never started empty.
     pub fn open(dir: &Path) -> Result<SledStore> {
+        Self::open_mode(dir, Mode::Strict).map(|(store, _)| store)
+    }
+
+    fn open_mode(dir: &Path, mode: Mode) -> Result<(SledStore, ReplayReport)> {
         std::fs::create_dir_all(dir).map_err(backend)?;
+        let database = dir.join(DATABASE);
+        let journal = dir.join(JOURNAL);
+        // A journal that was ever written to shows the directory in use.
+        let used = std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0);
+        let refuse = |what: String| Err(damaged(dir, &what, what.starts_with("the journal")));
+        if used && !database.exists() {
+            return refuse(format!(
+                "the database {} is missing, but the journal {} shows the directory was in use",
+                database.display(),
+                journal.display()
+            ));
+        }
         let db = sled::Config::new()
-            .path(dir.join("kefu.sled"))
+            .path(&database)
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
@@ -311,9 +371,107 @@ impl SledStore {
                 {
                     StoreError::Locked(dir.display().to_string())
                 }
+                other if used => damaged(
+                    dir,
+                    &format!(
+                        "the database {} cannot be opened: {other}",
+                        database.display()
+                    ),
+                    false,
+                ),
                 other => backend(other),
             })?;
-        Self::from_db(db, Some(&dir.join("kefu.journal")))
+        // Every open records the journal's epoch: a database without one
+        // beside a used journal was replaced (zeroed, emptied, restored
+        // from elsewhere), and its journal belongs to another.
+        let epoch = db
+            .open_tree("meta")
+            .and_then(|meta| meta.get(journal::EPOCH_KEY))
+            .map_err(backend)?;
+        if used && epoch.is_none() {
+            return refuse(format!(
+                "the database {} is empty or was replaced (it has no journal epoch), but the \
+                 journal {} shows the directory was in use",
+                database.display(),
+                journal.display()
+            ));
+        }
+        if epoch.is_some() && !journal.exists() && mode == Mode::Strict {
+            return refuse(format!(
+                "the journal {} is missing (the database {} has been in use): the turns written \
+                 since its last checkpoint are gone",
+                journal.display(),
+                database.display()
+            ));
+        }
+        Self::from_db(db, Some(&journal), mode).map_err(|e| match e {
+            StoreError::Damaged { message, .. } => damaged(dir, &message, true),
+            other => other,
+        })
+    }
+
+    /// `kefu recover`: moves what is damaged in `dir` into a dated folder
+    /// inside it and opens the store, keeping what can be kept:
+    /// - the database missing, unreadable or replaced: the database and
+    ///   journal both go aside, and the store starts empty, on purpose;
+    /// - the journal damaged before its tail: a copy goes aside and every
+    ///   good entry is replayed (only the damaged ones are lost);
+    /// - the journal missing: a new one is started.
+    ///
+    /// `now` names the folder (`damaged-YYYYMMDD-HHMMSS`).
+    pub fn recover(dir: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<Recovery> {
+        let aside = dir.join(format!("damaged-{}", now.format("%Y%m%d-%H%M%S")));
+        let move_aside = |name: &str, copy: bool| -> Result<Option<PathBuf>> {
+            let from = dir.join(name);
+            if !from.exists() {
+                return Ok(None);
+            }
+            std::fs::create_dir_all(&aside).map_err(backend)?;
+            let to = aside.join(name);
+            if copy {
+                std::fs::copy(&from, &to).map_err(backend)?;
+            } else {
+                std::fs::rename(&from, &to).map_err(backend)?;
+            }
+            Ok(Some(to))
+        };
+        match Self::open_mode(dir, Mode::Strict) {
+            Ok((store, report)) => Ok(Recovery {
+                store,
+                moved: Vec::new(),
+                report,
+                what: None,
+            }),
+            Err(StoreError::Damaged {
+                message: what,
+                journal_only,
+            }) => {
+                if journal_only {
+                    let moved = move_aside(JOURNAL, true)?.into_iter().collect();
+                    let (store, report) = Self::open_mode(dir, Mode::Salvage)?;
+                    Ok(Recovery {
+                        store,
+                        moved,
+                        report,
+                        what: Some(what),
+                    })
+                } else {
+                    let moved: Vec<PathBuf> =
+                        [move_aside(DATABASE, false)?, move_aside(JOURNAL, false)?]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                    let (store, report) = Self::open_mode(dir, Mode::Strict)?;
+                    Ok(Recovery {
+                        store,
+                        moved,
+                        report,
+                        what: Some(what),
+                    })
+                }
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// A throw-away database (for `kefu test` and benchmarks).
@@ -323,17 +481,21 @@ impl SledStore {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(backend)?;
-        Self::from_db(db, None)
+        Self::from_db(db, None, Mode::Strict).map(|(store, _)| store)
     }
 
-    fn from_db(db: sled::Db, journal: Option<&Path>) -> Result<SledStore> {
+    fn from_db(
+        db: sled::Db,
+        journal: Option<&Path>,
+        mode: Mode,
+    ) -> Result<(SledStore, ReplayReport)> {
         let tree = |name: &str| db.open_tree(name).map_err(backend);
-        let journal = Journal::open(&db, journal)?;
+        let (journal, report) = Journal::open_with(&db, journal, mode)?;
         let through = journal
             .get(Tree::Meta, UPDATES_THROUGH)?
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map_or(i64::MIN, i64::from_be_bytes);
-        Ok(SledStore {
+        let store = SledStore {
             journal,
             cache: std::sync::Mutex::new(SessionCache::default()),
             tickets: tree("tickets")?,
@@ -344,7 +506,14 @@ impl SledStore {
             db,
             flusher: GroupFlush::default(),
             through: std::sync::atomic::AtomicI64::new(through),
-        })
+            replayed: report.clone(),
+        };
+        Ok((store, report))
+    }
+
+    /// What opening replayed from the journal (and cut off its tail).
+    pub fn replayed(&self) -> &ReplayReport {
+        &self.replayed
     }
 
     fn write_ticket(&self, ticket: &Ticket) -> Result<()> {

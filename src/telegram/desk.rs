@@ -208,6 +208,11 @@ pub async fn tick_every(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
                 push_and_send(&shared, messages).await;
             }
+            // A store that cannot write stops the server; a ticket that
+            // cannot be read is only logged.
+            Ok(Err(e @ crate::store::StoreError::Backend(_))) => {
+                shared.metrics.fail_store(&e.to_string())
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "SLA sweep failed"),
             Err(e) => tracing::error!(error = %e, "SLA sweep failed"),
         }

@@ -236,18 +236,26 @@ async fn serve(
 
     let mut dispatch = receive::Dispatch::new(shared.clone());
     receive::resume(&shared, &mut dispatch).await?;
-    let received = match &options.webhook_url {
-        Some(url) => receive::webhook(&bot, &shared, url, &mut dispatch, stop_rx.clone()).await,
-        None => {
-            receive::poll(
-                &bot,
-                &shared,
-                options.poll_timeout,
-                &mut dispatch,
-                stop_rx.clone(),
-            )
-            .await
+    let receiving = async {
+        match &options.webhook_url {
+            Some(url) => receive::webhook(&bot, &shared, url, &mut dispatch, stop_rx.clone()).await,
+            None => {
+                receive::poll(
+                    &bot,
+                    &shared,
+                    options.poll_timeout,
+                    &mut dispatch,
+                    stop_rx.clone(),
+                )
+                .await
+            }
         }
+    };
+    // A store that cannot write (a full disk) ends receiving too, from
+    // wherever it was noticed (a batch, the SLA sweep).
+    let received = tokio::select! {
+        received = receiving => received,
+        why = metrics.store_failed() => Err(anyhow::anyhow!("the store cannot write: {why}")),
     };
     tracing::info!("stopping: finishing the updates in flight");
     // Messages that cannot be sent now wait for the next start.
@@ -257,12 +265,17 @@ async fn serve(
     ticker.abort();
     sweeper.abort();
     if let Some(admin) = admin {
+        if received.is_err() {
+            // Not waiting for a signal that will not come: the process
+            // must end so that a supervisor sees it and restarts it.
+            admin.abort();
+        }
         let _ = admin.await;
     }
     let last = shared.clone();
     tokio::task::spawn_blocking(move || last.sender.sweep_delivered()).await?;
-    store.flush()?;
     received?;
+    store.flush()?;
     tracing::info!("stopped");
     Ok(0)
 }

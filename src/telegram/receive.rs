@@ -121,11 +121,12 @@ async fn decide_async(
     source: Source,
 ) -> anyhow::Result<Decided> {
     let received = Instant::now();
-    let shared = shared.clone();
+    let deciding = shared.clone();
     let decided =
-        tokio::task::spawn_blocking(move || decide_batch(&shared, &updates, source, received))
+        tokio::task::spawn_blocking(move || decide_batch(&deciding, &updates, source, received))
             .await?;
     decided.map_err(|e| {
+        shared.metrics.fail_store(&e.to_string());
         anyhow::anyhow!(
             "the store could not be written; stopping so that Telegram redelivers the updates: {e}"
         )
