@@ -9,7 +9,8 @@
 //! A row may be a conversation: messages separated by ` >> `, fed in order
 //! through [`redact_following`] with one guard memory (20 seconds apart),
 //! the way the brain and the agent relay use it. A secret counts as caught
-//! only when every character of it is covered by findings and no redacted
+//! only when every letter, digit and Han character of it (seed numbering
+//! aside) is covered by findings and no redacted
 //! message shows it; a clean row is a false positive when any of its
 //! messages has a finding.
 //!
@@ -353,7 +354,18 @@ fn corpus_recall_and_false_positives() {
             let found = &r_en[i].0;
             spans.iter().all(|&(a, b)| {
                 let secret = slice_chars(msg, a, b);
-                let covered = (a..b).all(|x| found.iter().any(|f| f.start <= x && x < f.end));
+                // Every letter, digit and Han character of it: numbering
+                // ("1. ") and a stray "/" carry nothing of the secret.
+                let covered = msg
+                    .chars()
+                    .enumerate()
+                    .skip(a)
+                    .take(b - a)
+                    .filter(|(_, ch)| ch.is_alphanumeric())
+                    .all(|(x, ch)| {
+                        found.iter().any(|f| f.start <= x && x < f.end)
+                            || (k == SecretKind::SeedPhrase && ch.is_ascii_digit())
+                    });
                 covered
                     && found.iter().any(|f| f.kind == k && f.start < b && a < f.end)
                     && !r_en[i].1.contains(&secret)

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::secrets::{self, Cand, API_CTX, PRIV_CTX, SECRETKEY_CTX, SEED_CTX, TX_CTX};
+use super::secrets::{self, Cand, API_CTX, PRIV_CTX, SECRETKEY_CTX, SEED_CTX, TX_CTX, TX_TALK};
 use super::text::Prepared;
 use super::{Expected, Redaction, ScanContext, SecretKind};
 use crate::lang::Lang;
@@ -125,6 +125,10 @@ pub fn redact_following(
             memory.arm(Some(kind), false, now);
         }
         Some(Announced::TxHash) => memory.arm(None, true, now),
+        // "My deposit has not arrived": a bare hash next is its TXID.
+        _ if memory.expect.is_none() && TX_TALK.is_match(&p.folded) => {
+            memory.arm(None, true, now)
+        }
         _ => {}
     }
     if !memory.open(now) {
@@ -194,13 +198,13 @@ enum Announced {
 
 static PW_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:password|passwd|passcode|passphrase|p@ssw[o0]rd|passw0rd|pwd|pin)(?-u:\b)|密码|口令",
+        r"(?i)(?-u:\b)(?:password|passwd|passcode|passphrase|p@ssw[o0]rd|passw0rd|pwd|pass|pin)(?-u:\b)|密码|口令",
     )
     .expect("guard: invalid built-in regex")
 });
 static OTP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:2fa|2-fa|otp|totp|mfa|sms|codes?|authenticator|authy)(?-u:\b)|验证码|校验码|动态码|动态口令|安全码|确认码|短信",
+        r"(?i)(?-u:\b)(?:2fa|2-fa|otp|totp|mfa|sms|codes?|authenticator|authy)(?-u:\b)|验证码|验证器|谷歌|校验码|动态码|动态口令|安全码|确认码|短信",
     )
     .expect("guard: invalid built-in regex")
 });
@@ -214,7 +218,7 @@ static LABEL_END: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that send a secret on its way, wherever they stand.
 static SENDING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:here it is|here you go|here you are|here's|heres|as follows|in the next message|next message|sending (?:it|now))(?-u:\b)|如下|发给你|發給你|发你|發你|给你|給你|下一条|下面是|在下面",
+        r"(?i)(?-u:\b)(?:here it is|here you go|here you are|here's|heres|below|as follows|in the next message|next message|sending (?:it|now))(?-u:\b)|如下|发给你|發給你|发你|發你|给你|給你|下一条|下面是|在下面",
     )
     .expect("guard: invalid built-in regex")
 });
@@ -252,7 +256,9 @@ fn announced(p: &Prepared) -> Option<Announced> {
         .max_by_key(|(end, _)| *end)?;
     let after = &text[end..];
     let sending = SENDING.is_match(text);
-    let at_end = LABEL_END.is_match(after);
+    // Or a few words more ("the password for the account").
+    let at_end = LABEL_END.is_match(after)
+        || (after.split_whitespace().count() <= 4 && !after.chars().any(super::text::is_han));
     let negated = NEGATION.is_match(text);
     let got = kind == Some(SecretKind::OneTimeCode) && GOT.is_match(text);
     if !(sending || ((at_end || got) && !negated)) {

@@ -110,7 +110,7 @@ static ZH_PW: LazyLock<Regex> = LazyLock::new(|| {
 /// password.
 static LOGIN_PAIR: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?:(?:(?-u:\b)(?:login|log-in|sign-in|signin|account|acct|user(?:name)?|id)|账号|帳號|账户|帳戶|用户名|用戶名|登录|登錄)\s*[:：=]?\s*[a-z0-9._%+@-]{2,64}\s*(?:[/|]|,|，)\s*|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}(?:\s*(?:[/|:]|,|，)\s*|\s+))",
+        r"(?i)(?:(?:(?-u:\b)(?:login|log-in|sign-in|signin|account|acct|user(?:name)?|id)|账号|帳號|帐号|账户|帳戶|帐户|用户名|用戶名|登录|登錄)\s*[:：=]?\s*[a-z0-9._%+@-]{2,64}\s*(?:[/|]|,|，)\s*|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}(?:\s*(?:[/|:]|,|，)\s*|\s+))",
     )
 });
 
@@ -495,8 +495,9 @@ fn seed_like(p: &Prepared, words: &[Item]) -> bool {
 }
 
 /// Words allowed between a seed label and the words (`my seed is …`).
-const SEED_FILLER: [&str; 14] = [
+const SEED_FILLER: [&str; 16] = [
     "is", "are", "was", "were", "my", "the", "here", "as", "be", "it", "its", "these", "of", "in",
+    "part", "first",
 ];
 
 /// Parts of seeds, not whole ones: a seed pasted in pieces leaks as surely
@@ -722,7 +723,9 @@ fn exact_english_span(p: &Prepared, items: &[Item], labels: &Labels, r: Run) -> 
     if k < 12 {
         return (r.a, r.b);
     }
-    if VALID_SEED_LENS.contains(&k) || k > 48 {
+    // A run of list words longer than a seed is hidden whole: a word left
+    // out may be a seed word (13 words, one of them mistyped or extra).
+    if VALID_SEED_LENS.contains(&k) || k > 12 {
         return (a, b);
     }
     let words = |x: usize, y: usize| -> Vec<String> {
@@ -955,6 +958,20 @@ pub(crate) fn seed_continuation(p: &Prepared) -> Option<(usize, usize)> {
     if zh.is_empty() && listed.len() >= 2 && listed.len() * 4 >= en.len() * 3 {
         return Some((listed[0].s, listed[listed.len() - 1].e));
     }
+    // Or the longest run of list words, three or more ("and the rest are
+    // …", "后面几个是 …", "欲 留 发 … 谢谢").
+    let mut best: Option<(usize, usize, usize)> = None;
+    for want in [ItemKind::En(true), ItemKind::Zh(true)] {
+        for r in runs(&items, want, false) {
+            let n = r.b + 1 - r.a;
+            if n >= 3 && best.is_none_or(|(m, _, _)| n > m) {
+                best = Some((n, items[r.a].s, items[r.b].e));
+            }
+        }
+    }
+    if let Some((_, s, e)) = best {
+        return Some((s, e));
+    }
     let zl: Vec<&&Item> = zh.iter().filter(|it| it.kind == ItemKind::Zh(true)).collect();
     let separated = zl.iter().skip(1).all(|it| !it.gap_empty);
     if en.is_empty() && zl.len() >= 2 && zl.len() == zh.len() && separated {
@@ -1102,7 +1119,7 @@ fn in_url(p: &Prepared, s: usize) -> bool {
 
 /// Words that make a bare 64-hex string a transaction: a transfer is being
 /// talked about.
-static TX_TALK: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static TX_TALK: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?-u:\b)(?:deposit\w*|withdr\w*|transfer\w*|sent|send|sending|received?|receiving|arrived?|confirm\w*|pending|network|chain|explorer|blocks?|trc20|erc20|bep20|usdt|btc|eth)(?-u:\b)|充值|提币|提現|提现|转账|轉賬|到账|到帳|链上|確認|确认|区块|網絡|网络",
     )
@@ -1427,7 +1444,8 @@ pub(crate) fn password_token(p: &Prepared, t0: usize, strength: Strength, out: &
             return;
         }
         let digits_only = tok.chars().all(|c| c.is_ascii_digit());
-        if strength == Strength::Pair && (digits_only || tok.contains('@')) {
+        let email = tok.contains('@') && tok.contains('.');
+        if strength == Strength::Pair && (digits_only || email) {
             return;
         }
         if strength == Strength::Random {
