@@ -156,7 +156,10 @@ fn value(name: &str, rng: &mut Rng, shared: &mut HashMap<String, Vec<String>>) -
         }
         "HEX64_SPACED" => {
             let k = rng.pick(HEX, 64);
-            (0..8).map(|i| &k[i * 8..i * 8 + 8]).collect::<Vec<_>>().join(" ")
+            (0..8)
+                .map(|i| &k[i * 8..i * 8 + 8])
+                .collect::<Vec<_>>()
+                .join(" ")
         }
         "SEED12" => mnemonic(rng, En, 12).join(" "),
         "SEED15" => mnemonic(rng, En, 15).join(" "),
@@ -367,7 +370,9 @@ fn corpus_recall_and_false_positives() {
                             || (k == SecretKind::SeedPhrase && ch.is_ascii_digit())
                     });
                 covered
-                    && found.iter().any(|f| f.kind == k && f.start < b && a < f.end)
+                    && found
+                        .iter()
+                        .any(|f| f.kind == k && f.start < b && a < f.end)
                     && !r_en[i].1.contains(&secret)
                     && !r_zh[i].1.contains(&secret)
             })
@@ -440,8 +445,14 @@ fn corpus_recall_and_false_positives() {
         println!("false positives:\n{}", fps.join("\n"));
     }
     assert!(total >= 400, "need ≥ 400 secret rows, have {total}");
-    assert!(multi >= 100, "need ≥ 100 multi-message secret rows, have {multi}");
-    assert!(clean_total >= 400, "need ≥ 400 clean rows, have {clean_total}");
+    assert!(
+        multi >= 100,
+        "need ≥ 100 multi-message secret rows, have {multi}"
+    );
+    assert!(
+        clean_total >= 400,
+        "need ≥ 400 clean rows, have {clean_total}"
+    );
     for (k, (n, _)) in &per_kind {
         assert!(*n >= 30, "kind {k} has only {n} messages");
     }

@@ -25,16 +25,20 @@ fn all_bytes(dir: &Path, out: &mut Vec<u8>) {
 /// The conversations and the secrets in them (each piece searched on its
 /// own).
 fn conversations() -> (Vec<Vec<String>>, Vec<String>) {
-    let trad: Vec<String> = bip39::Mnemonic::from_entropy_in(
-        bip39::Language::TraditionalChinese,
-        &[0x5a; 16],
-    )
-    .unwrap()
-    .words()
-    .map(str::to_string)
-    .collect();
+    let trad: Vec<String> =
+        bip39::Mnemonic::from_entropy_in(bip39::Language::TraditionalChinese, &[0x5a; 16])
+            .unwrap()
+            .words()
+            .map(str::to_string)
+            .collect();
     let key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
-    let key_lines = format!("{}\n{}\n{}\n{}", &key[..16], &key[16..32], &key[32..48], &key[48..]);
+    let key_lines = format!(
+        "{}\n{}\n{}\n{}",
+        &key[..16],
+        &key[16..32],
+        &key[32..48],
+        &key[48..]
+    );
     let seed = "legal winner thank year wave sausage worth useful legal winner thank yellow";
     let camel: String = seed
         .split(' ')
@@ -112,7 +116,11 @@ fn run_chat(data: &Path, desk: bool, input: &str) -> (String, String) {
         .write_all(input.as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -138,7 +146,10 @@ fn as_lines(talks: &[Vec<String>]) -> String {
 fn assert_nowhere(secrets: &[String], places: &[(&str, &str)]) {
     for secret in secrets {
         for (name, text) in places {
-            assert!(!text.contains(secret.as_str()), "{secret:?} found in {name}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "{secret:?} found in {name}"
+            );
         }
     }
 }
@@ -156,9 +167,22 @@ fn no_secret_reaches_the_store_the_output_the_agents_or_the_logs() {
     let files = String::from_utf8_lossy(&bytes).into_owned();
     let hidden = out.matches("[hidden").count() + out.matches("[已隐藏").count();
     assert!(hidden == 0 || out.contains('⚠'), "{out}");
-    assert!(out.matches('⚠').count() >= talks.len(), "every conversation warned:\n{out}");
-    assert!(files.contains("[hidden") || files.contains("[已隐藏"), "the transcript was stored, redacted");
-    assert_nowhere(&secrets, &[("the chat output", &out), ("the logs", &log), ("the data files", &files)]);
+    assert!(
+        out.matches('⚠').count() >= talks.len(),
+        "every conversation warned:\n{out}"
+    );
+    assert!(
+        files.contains("[hidden") || files.contains("[已隐藏"),
+        "the transcript was stored, redacted"
+    );
+    assert_nowhere(
+        &secrets,
+        &[
+            ("the chat output", &out),
+            ("the logs", &log),
+            ("the data files", &files),
+        ],
+    );
 
     // The same while an agent holds the ticket: the user's messages are
     // relayed to the agents' group.
@@ -166,10 +190,20 @@ fn no_secret_reaches_the_store_the_output_the_agents_or_the_logs() {
     let desk_input = format!("my account was hacked\n/human\n!/take 1\n{input}");
     let (out, log) = run_chat(data.path(), true, &desk_input);
     let relayed = out.matches("[agents] 💬").count();
-    assert!(relayed >= talks.len(), "the agent received the messages:\n{out}");
+    assert!(
+        relayed >= talks.len(),
+        "the agent received the messages:\n{out}"
+    );
     assert!(out.contains("[agents]") && out.contains("user:"), "{out}");
     let mut bytes = Vec::new();
     all_bytes(data.path(), &mut bytes);
     let files = String::from_utf8_lossy(&bytes).into_owned();
-    assert_nowhere(&secrets, &[("the chat output (user and agents)", &out), ("the logs", &log), ("the data files", &files)]);
+    assert_nowhere(
+        &secrets,
+        &[
+            ("the chat output (user and agents)", &out),
+            ("the logs", &log),
+            ("the data files", &files),
+        ],
+    );
 }

@@ -30,10 +30,7 @@ fn talk(messages: &[&str], secrets: &[&str]) -> Vec<String> {
 fn hides(messages: &[&str], secrets: &[&str]) {
     let out = talk(messages, secrets);
     for s in secrets {
-        assert!(
-            out.iter().all(|t| !t.contains(s)),
-            "{s} shown in {out:?}"
-        );
+        assert!(out.iter().all(|t| !t.contains(s)), "{s} shown in {out:?}");
     }
 }
 
@@ -44,13 +41,25 @@ fn the_issues_formats_are_hidden() {
             "my seed is legal winner thank year wave sausage",
             "worth useful legal winner thank yellow",
         ],
-        &["legal winner thank year wave sausage", "worth useful", "thank yellow"],
+        &[
+            "legal winner thank year wave sausage",
+            "worth useful",
+            "thank yellow",
+        ],
     );
-    hides(&["what's my password? here it is", "Zr7$kPq2n"], &["Zr7$kPq2n"]);
+    hides(
+        &["what's my password? here it is", "Zr7$kPq2n"],
+        &["Zr7$kPq2n"],
+    );
     hides(&["I got an SMS code", "583920"], &["583920"]);
     hides(
         &["私钥\n4c0883a69102937d\n6231471b5dbb6204\nfe5129617082792a\ne468d01a3f362318"],
-        &["4c0883a69102937d", "6231471b5dbb6204", "fe5129617082792a", "e468d01a3f362318"],
+        &[
+            "4c0883a69102937d",
+            "6231471b5dbb6204",
+            "fe5129617082792a",
+            "e468d01a3f362318",
+        ],
     );
     hides(&["pass Qx8vR7#mZ"], &["Qx8vR7#mZ"]);
     hides(&["p@ssword = Lm9!aa72"], &["Lm9!aa72"]);
@@ -91,7 +100,11 @@ fn ordinary_words_that_are_seed_words_pass() {
 
 #[test]
 fn talk_about_a_secret_arms_nothing() {
-    for first in ["I forgot my password", "验证码收不到", "what is a seed phrase?"] {
+    for first in [
+        "I forgot my password",
+        "验证码收不到",
+        "what is a seed phrase?",
+    ] {
         let mut memory = Memory::default();
         let ctx = ScanContext::default();
         redact_following(first, &ctx, Lang::En, &mut memory, T0);
@@ -106,7 +119,13 @@ fn the_window_closes_after_two_messages_or_three_minutes() {
     let mut memory = Memory::default();
     redact_following("my password is", &ctx, Lang::En, &mut memory, T0);
     assert_eq!(memory.expect, Some(SecretKind::Password));
-    let late = redact_following("sunflower88", &ctx, Lang::En, &mut memory, T0 + WINDOW_SECS + 1);
+    let late = redact_following(
+        "sunflower88",
+        &ctx,
+        Lang::En,
+        &mut memory,
+        T0 + WINDOW_SECS + 1,
+    );
     assert!(late.findings.is_empty(), "the window had closed");
     // By messages.
     let mut memory = Memory::default();
@@ -115,7 +134,10 @@ fn the_window_closes_after_two_messages_or_three_minutes() {
     let b = redact_following("are you there now?", &ctx, Lang::En, &mut memory, T0 + 2);
     assert!(a.findings.is_empty() && b.findings.is_empty());
     let third = redact_following("sunflower88", &ctx, Lang::En, &mut memory, T0 + 3);
-    assert!(third.findings.is_empty(), "two messages later the window is closed");
+    assert!(
+        third.findings.is_empty(),
+        "two messages later the window is closed"
+    );
     // Within it.
     let mut memory = Memory::default();
     redact_following("my password is", &ctx, Lang::En, &mut memory, T0);

@@ -98,7 +98,8 @@ pub fn redact_following(
         f.kind == SecretKind::PrivateKey && {
             let t = p.slice(f.start, f.end);
             let hex = t.chars().filter(char::is_ascii_hexdigit).count();
-            t.chars().all(|c| c.is_ascii_hexdigit() || c.is_whitespace() || c == 'x')
+            t.chars()
+                .all(|c| c.is_ascii_hexdigit() || c.is_whitespace() || c == 'x')
                 && hex < 64
         }
     });
@@ -126,9 +127,7 @@ pub fn redact_following(
         }
         Some(Announced::TxHash) => memory.arm(None, true, now),
         // "My deposit has not arrived": a bare hash next is its TXID.
-        _ if memory.expect.is_none() && TX_TALK.is_match(&p.folded) => {
-            memory.arm(None, true, now)
-        }
+        _ if memory.expect.is_none() && TX_TALK.is_match(&p.folded) => memory.arm(None, true, now),
         _ => {}
     }
     if !memory.open(now) {
@@ -144,7 +143,11 @@ fn armed(text: &str, p: &Prepared, kind: SecretKind, ctx: &ScanContext) -> Vec<C
     let mut out = Vec::new();
     if kind == SecretKind::SeedPhrase {
         if let Some((s, e)) = secrets::seed_continuation(p) {
-            out.push(Cand { kind, start: s, end: e });
+            out.push(Cand {
+                kind,
+                start: s,
+                end: e,
+            });
         }
     }
     if kind == SecretKind::OneTimeCode
@@ -155,7 +158,9 @@ fn armed(text: &str, p: &Prepared, kind: SecretKind, ctx: &ScanContext) -> Vec<C
     {
         return out;
     }
-    let skip = FILLER.find(text).map_or(0, |m| text[..m.end()].chars().count());
+    let skip = FILLER
+        .find(text)
+        .map_or(0, |m| text[..m.end()].chars().count());
     let rest: String = text.chars().skip(skip).collect();
     // A password is one word; a sentence after "my password is" is talk.
     if kind == SecretKind::Password && rest.split_whitespace().count() > 3 {

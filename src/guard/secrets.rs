@@ -523,7 +523,10 @@ fn seed_fragments(p: &Prepared, items: &[Item], labels: &Labels, out: &mut Vec<C
         .iter()
         .all(|it| it.kind == ItemKind::En(true) && it.gap_ok && (!it.gap_empty || it.s == 0));
     if only_list && items.len() >= 4 && seed_like(p, items) {
-        let mut outside = p.slice(0, items[0].s).chars().chain(p.slice(items[items.len() - 1].e, p.len()).chars());
+        let mut outside = p
+            .slice(0, items[0].s)
+            .chars()
+            .chain(p.slice(items[items.len() - 1].e, p.len()).chars());
         if outside.all(seed_sep) {
             push(out, items);
         }
@@ -571,13 +574,17 @@ fn seed_fragments(p: &Prepared, items: &[Item], labels: &Labels, out: &mut Vec<C
             ItemKind::En(_) if w.len() >= 3 && seed_like(p, w) => push(out, w),
             ItemKind::Zh(_) => {
                 let separated = w.iter().skip(1).all(|it| !it.gap_empty);
+                let contiguous = w.iter().skip(1).all(|it| it.gap_empty);
                 let tail_clean = p.slice(w[w.len() - 1].e, p.len()).chars().all(seed_sep);
                 let prose = w
                     .iter()
-                    .filter(|it| ZH_PROSE.contains(p.slice(it.s, it.e)) || ZH_QUESTION.contains(p.slice(it.s, it.e)))
+                    .filter(|it| {
+                        ZH_PROSE.contains(p.slice(it.s, it.e))
+                            || ZH_QUESTION.contains(p.slice(it.s, it.e))
+                    })
                     .count();
                 if (separated && w.len() >= 3 && prose * 2 < w.len())
-                    || (!separated && (3..12).contains(&w.len()) && prose == 0 && tail_clean)
+                    || (contiguous && (6..12).contains(&w.len()) && prose == 0 && tail_clean)
                 {
                     push(out, w);
                 }
@@ -588,7 +595,7 @@ fn seed_fragments(p: &Prepared, items: &[Item], labels: &Labels, out: &mut Vec<C
 }
 
 /// Characters of questions about a seed (`助记词是多少位`).
-const ZH_QUESTION: &str = "多少几哪怎什么谁吗呢啥丢忘找偷被导备份安全意思区别";
+const ZH_QUESTION: &str = "多少几哪怎什么谁吗呢啥丢忘找偷被导备份安全意思区别告诉任何人客服发给";
 
 /// A seed written as one word: `AbandonAbilityAble…` (CamelCase) or
 /// `abandonabilityable…` (run together). A run-together word counts when
@@ -610,11 +617,16 @@ fn joined_seed_words(p: &Prepared, labels: &Labels, out: &mut Vec<Cand>) {
         if e - s < 12 {
             continue;
         }
-        let word: Vec<u8> = chars[s..e].iter().map(|c| c.to_ascii_lowercase() as u8).collect();
+        let word: Vec<u8> = chars[s..e]
+            .iter()
+            .map(|c| c.to_ascii_lowercase() as u8)
+            .collect();
         let near = seed_ctx_near(labels, s, e);
         let min = if near { 3 } else { 6 };
         // CamelCase: split where a capital letter starts a word.
-        let caps: Vec<usize> = (0..e - s).filter(|&k| chars[s + k].is_ascii_uppercase()).collect();
+        let caps: Vec<usize> = (0..e - s)
+            .filter(|&k| chars[s + k].is_ascii_uppercase())
+            .collect();
         let camel = caps.len() >= 3 && caps.len() * 2 < e - s && caps[0] == 0;
         let count = if camel {
             let mut bounds = caps.clone();
@@ -626,7 +638,13 @@ fn joined_seed_words(p: &Prepared, labels: &Labels, out: &mut Vec<Cand>) {
         } else {
             split_into_words(&word)
         };
-        let needed = if camel { min } else if near { 3 } else { 12 };
+        let needed = if camel {
+            min
+        } else if near {
+            3
+        } else {
+            12
+        };
         if count.is_some_and(|n| n >= needed) {
             out.push(Cand {
                 kind: SecretKind::SeedPhrase,
@@ -954,7 +972,10 @@ pub(crate) fn seed_continuation(p: &Prepared) -> Option<(usize, usize)> {
         .iter()
         .filter(|it| matches!(it.kind, ItemKind::Zh(_)))
         .collect();
-    let listed: Vec<&&Item> = en.iter().filter(|it| it.kind == ItemKind::En(true)).collect();
+    let listed: Vec<&&Item> = en
+        .iter()
+        .filter(|it| it.kind == ItemKind::En(true))
+        .collect();
     if zh.is_empty() && listed.len() >= 2 && listed.len() * 4 >= en.len() * 3 {
         return Some((listed[0].s, listed[listed.len() - 1].e));
     }
@@ -972,7 +993,10 @@ pub(crate) fn seed_continuation(p: &Prepared) -> Option<(usize, usize)> {
     if let Some((_, s, e)) = best {
         return Some((s, e));
     }
-    let zl: Vec<&&Item> = zh.iter().filter(|it| it.kind == ItemKind::Zh(true)).collect();
+    let zl: Vec<&&Item> = zh
+        .iter()
+        .filter(|it| it.kind == ItemKind::Zh(true))
+        .collect();
     let separated = zl.iter().skip(1).all(|it| !it.gap_empty);
     if en.is_empty() && zl.len() >= 2 && zl.len() == zh.len() && separated {
         return Some((zl[0].s, zl[zl.len() - 1].e));
@@ -1153,7 +1177,9 @@ fn split_keys(
         let mut j = i;
         while j + 1 < runs.len()
             && piece(j + 1)
-            && p.slice(runs[j].1, runs[j + 1].0).chars().all(char::is_whitespace)
+            && p.slice(runs[j].1, runs[j + 1].0)
+                .chars()
+                .all(char::is_whitespace)
             && runs[j + 1].0 - runs[j].1 <= 4
         {
             j += 1;
@@ -1171,8 +1197,11 @@ fn split_keys(
         };
         let kind = kind.or_else(|| {
             let body = joined.strip_prefix("0x").unwrap_or(&joined);
-            (label == Some(Label::Priv) && body.len() >= 8 && (j > i || body.len() < 32) && (is_hex(body) || (body.len() >= 16 && is_b58(&joined))))
-                .then_some(SecretKind::PrivateKey)
+            (label == Some(Label::Priv)
+                && body.len() >= 8
+                && (j > i || body.len() < 32)
+                && (is_hex(body) || (body.len() >= 16 && is_b58(&joined))))
+            .then_some(SecretKind::PrivateKey)
         });
         if let Some(kind) = kind {
             out.push(Cand {

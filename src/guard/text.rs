@@ -88,11 +88,13 @@ impl Prepared {
             let mut out = String::with_capacity(converted.len());
             for (c, (f, o)) in converted.chars().zip(folded.chars().zip(text.chars())) {
                 starts.push(out.len());
-                out.push(if trad_seed_char(o).is_some() || is_simplified_seed_char(f) {
-                    f
-                } else {
-                    c
-                });
+                out.push(
+                    if trad_seed_char(o).is_some() || is_simplified_seed_char(f) {
+                        f
+                    } else {
+                        c
+                    },
+                );
             }
             starts.push(out.len());
             debug_assert_eq!(starts.len(), text.chars().count() + 1);
