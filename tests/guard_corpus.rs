@@ -6,6 +6,14 @@
 //!   marked `[[…]]`;
 //! - `tests/data/guard_clean.txt`: `ctx | message`.
 //!
+//! A row may be a conversation: messages separated by ` >> `, fed in order
+//! through [`redact_following`] with one guard memory (20 seconds apart),
+//! the way the brain and the agent relay use it. A secret counts as caught
+//! only when every letter, digit and Han character of it (seed numbering
+//! aside) is covered by findings and no redacted
+//! message shows it; a clean row is a false positive when any of its
+//! messages has a finding.
+//!
 //! `\n` in a message is a line break. `{PLACEHOLDER}`s are filled with
 //! deterministic, never-funded values (valid-checksum BIP-39 phrases, random
 //! hex/base58) so that no real key material lives in the repository.
@@ -13,7 +21,9 @@
 //! Run with `cargo test --test guard_corpus -- --nocapture` to see figures.
 
 use bip39::{Language, Mnemonic};
-use kefu::guard::{redact, scan, Expected, ScanContext, SecretKind};
+use std::collections::HashMap;
+
+use kefu::guard::{redact_following, Expected, Finding, Memory, ScanContext, SecretKind};
 use kefu::lang::Lang;
 use regex::Regex;
 
@@ -86,10 +96,71 @@ fn title(w: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Values that come in parts (a seed pasted in two messages): the whole is
+/// made once per row and each placeholder takes its part.
+fn part(name: &str, rng: &mut Rng, shared: &mut HashMap<String, Vec<String>>) -> Option<String> {
+    use Language::{English as En, SimplifiedChinese as Zh, TraditionalChinese as Tw};
+    let (group, index) = name.rsplit_once('_')?;
+    let index: usize = index.parse().ok()?;
+    let whole = match group {
+        "S12" | "S12N" | "S12Q" => shared
+            .entry(group.into())
+            .or_insert_with(|| mnemonic(rng, En, 12)),
+        "S24" => shared
+            .entry(group.into())
+            .or_insert_with(|| mnemonic(rng, En, 24)),
+        "Z12" | "Z12C" => shared
+            .entry(group.into())
+            .or_insert_with(|| mnemonic(rng, Zh, 12)),
+        "T12" | "T12C" => shared
+            .entry(group.into())
+            .or_insert_with(|| mnemonic(rng, Tw, 12)),
+        "HEX" => shared
+            .entry(group.into())
+            .or_insert_with(|| rng.pick(HEX, 64).chars().map(String::from).collect()),
+        _ => return None,
+    };
+    let (parts, sep) = match group {
+        "S12Q" => (3, " "),
+        "HEX" => (2, ""),
+        "Z12C" | "T12C" => (2, ""),
+        _ => (2, " "),
+    };
+    let size = whole.len() / parts;
+    let chunk = &whole[(index - 1) * size..index * size];
+    Some(match group {
+        "S12N" => chunk
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("{}. {w}", (index - 1) * size + i + 1))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => chunk.join(sep),
+    })
+}
+
 /// Value for one `{PLACEHOLDER}`.
-fn value(name: &str, rng: &mut Rng) -> String {
-    use Language::{English as En, SimplifiedChinese as Zh};
+fn value(name: &str, rng: &mut Rng, shared: &mut HashMap<String, Vec<String>>) -> String {
+    use Language::{English as En, SimplifiedChinese as Zh, TraditionalChinese as Tw};
+    if let Some(v) = part(name, rng, shared) {
+        return v;
+    }
     match name {
+        "TSEED12" => mnemonic(rng, Tw, 12).join(" "),
+        "TSEED12_C" => mnemonic(rng, Tw, 12).concat(),
+        "SEED12_CAMEL" => mnemonic(rng, En, 12).iter().map(|w| title(w)).collect(),
+        "SEED12_RUN" => mnemonic(rng, En, 12).concat(),
+        "HEX64_LINES" => {
+            let k = rng.pick(HEX, 64);
+            format!("{}\n{}\n{}\n{}", &k[..16], &k[16..32], &k[32..48], &k[48..])
+        }
+        "HEX64_SPACED" => {
+            let k = rng.pick(HEX, 64);
+            (0..8)
+                .map(|i| &k[i * 8..i * 8 + 8])
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         "SEED12" => mnemonic(rng, En, 12).join(" "),
         "SEED15" => mnemonic(rng, En, 15).join(" "),
         "SEED18" => mnemonic(rng, En, 18).join(" "),
@@ -159,9 +230,30 @@ fn value(name: &str, rng: &mut Rng) -> String {
 fn fill(template: &str, rng: &mut Rng) -> String {
     let ph = Regex::new(r"\{([A-Z0-9_]+)\}").unwrap();
     let t = template.replace("\\n", "\n");
-    ph.replace_all(&t, |c: &regex::Captures| value(&c[1], rng))
+    let mut shared = HashMap::new();
+    ph.replace_all(&t, |c: &regex::Captures| value(&c[1], rng, &mut shared))
         .into_owned()
 }
+
+/// The messages of a row, in order.
+fn messages(filled: &str) -> Vec<&str> {
+    filled.split(" >> ").collect()
+}
+
+/// Feeds a conversation through the guard memory: findings and redacted
+/// text per message.
+fn converse(msgs: &[String], c: &ScanContext, lang: Lang) -> Vec<(Vec<Finding>, String)> {
+    let mut memory = Memory::default();
+    msgs.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let r = redact_following(m, c, lang, &mut memory, T0 + 20 * i as i64);
+            (r.findings, r.text)
+        })
+        .collect()
+}
+
+const T0: i64 = 1_767_578_400;
 
 /// Removes `[[`/`]]` markers; returns the text and the marked char spans.
 fn unmark(s: &str) -> (String, Vec<(usize, usize)>) {
@@ -236,28 +328,54 @@ fn corpus_recall_and_false_positives() {
     let mut per_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     let (mut zh, mut en) = (0usize, 0usize);
     let mut misses = Vec::new();
+    let mut multi = 0usize;
     for (no, line) in lines(SECRETS) {
         let cols: Vec<&str> = line.splitn(3, '|').map(str::trim).collect();
         assert_eq!(cols.len(), 3, "bad line {}: {line:?}", no + 1);
         let mut rng = Rng::new(no as u64 + 1);
-        let (msg, spans) = unmark(&fill(cols[2], &mut rng));
-        assert!(!spans.is_empty(), "line {} marks no secret", no + 1);
+        let filled = fill(cols[2], &mut rng);
+        let parts: Vec<(String, Vec<(usize, usize)>)> =
+            messages(&filled).into_iter().map(unmark).collect();
+        assert!(
+            parts.iter().any(|(_, spans)| !spans.is_empty()),
+            "line {} marks no secret",
+            no + 1
+        );
+        if parts.len() > 1 {
+            multi += 1;
+        }
         let (k, c) = (kind(cols[0]), ctx(cols[1]));
-        if has_cjk(&msg) {
+        let msgs: Vec<String> = parts.iter().map(|(m, _)| m.clone()).collect();
+        if msgs.iter().any(|m| has_cjk(m)) {
             zh += 1
         } else {
             en += 1
         }
-        let found = scan(&msg, &c);
-        let r_en = redact(&msg, &c, Lang::En);
-        let r_zh = redact(&msg, &c, Lang::Zh);
-        let ok = spans.iter().all(|&(a, b)| {
-            let secret = slice_chars(&msg, a, b);
-            found
-                .iter()
-                .any(|f| f.kind == k && f.start < b && a < f.end)
-                && !r_en.text.contains(&secret)
-                && !r_zh.text.contains(&secret)
+        let r_en = converse(&msgs, &c, Lang::En);
+        let r_zh = converse(&msgs, &c, Lang::Zh);
+        let ok = parts.iter().enumerate().all(|(i, (msg, spans))| {
+            let found = &r_en[i].0;
+            spans.iter().all(|&(a, b)| {
+                let secret = slice_chars(msg, a, b);
+                // Every letter, digit and Han character of it: numbering
+                // ("1. ") and a stray "/" carry nothing of the secret.
+                let covered = msg
+                    .chars()
+                    .enumerate()
+                    .skip(a)
+                    .take(b - a)
+                    .filter(|(_, ch)| ch.is_alphanumeric())
+                    .all(|(x, ch)| {
+                        found.iter().any(|f| f.start <= x && x < f.end)
+                            || (k == SecretKind::SeedPhrase && ch.is_ascii_digit())
+                    });
+                covered
+                    && found
+                        .iter()
+                        .any(|f| f.kind == k && f.start < b && a < f.end)
+                    && !r_en[i].1.contains(&secret)
+                    && !r_zh[i].1.contains(&secret)
+            })
         });
         total += 1;
         let e = per_kind.entry(cols[0].to_string()).or_default();
@@ -269,9 +387,9 @@ fn corpus_recall_and_false_positives() {
             misses.push(format!(
                 "  line {}: {:?}\n    found {:?}\n    redacted {:?}",
                 no + 1,
-                msg,
-                found,
-                r_en.text
+                msgs,
+                r_en.iter().map(|r| &r.0).collect::<Vec<_>>(),
+                r_en.iter().map(|r| &r.1).collect::<Vec<_>>()
             ));
         }
     }
@@ -279,55 +397,69 @@ fn corpus_recall_and_false_positives() {
     let mut clean_total = 0usize;
     let mut fps = Vec::new();
     let (mut czh, mut cen) = (0usize, 0usize);
+    let mut clean_multi = 0usize;
     for (no, line) in lines(CLEAN) {
         let cols: Vec<&str> = line.splitn(2, '|').map(str::trim).collect();
         assert_eq!(cols.len(), 2, "bad clean line {}: {line:?}", no + 1);
         let mut rng = Rng::new(10_000 + no as u64);
-        let msg = fill(cols[1], &mut rng);
-        if has_cjk(&msg) {
+        let filled = fill(cols[1], &mut rng);
+        let msgs: Vec<String> = messages(&filled).into_iter().map(String::from).collect();
+        if msgs.len() > 1 {
+            clean_multi += 1;
+        }
+        if msgs.iter().any(|m| has_cjk(m)) {
             czh += 1
         } else {
             cen += 1
         }
         clean_total += 1;
-        let f = scan(&msg, &ctx(cols[0]));
-        if !f.is_empty() {
-            let shown: Vec<String> = f
-                .iter()
-                .map(|x| format!("{:?} {:?}", x.kind, slice_chars(&msg, x.start, x.end)))
-                .collect();
-            fps.push(format!("  line {}: {:?}\n    {:?}", no + 1, msg, shown));
+        let results = converse(&msgs, &ctx(cols[0]), Lang::En);
+        let shown: Vec<String> = results
+            .iter()
+            .zip(&msgs)
+            .flat_map(|((f, _), msg)| {
+                f.iter()
+                    .map(|x| format!("{:?} {:?}", x.kind, slice_chars(msg, x.start, x.end)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !shown.is_empty() {
+            fps.push(format!("  line {}: {:?}\n    {:?}", no + 1, msgs, shown));
         }
     }
 
     let recall = hit as f64 / total as f64;
     let fp_rate = fps.len() as f64 / clean_total as f64;
     println!(
-        "guard corpus: secret messages {total} (zh {zh}, en {en}), detected {hit}, recall {:.2}%",
+        "guard corpus: secret rows {total} (zh {zh}, en {en}; {multi} conversations of several messages), detected {hit}, recall {:.2}%",
         recall * 100.0
     );
     for (k, (n, h)) in &per_kind {
         println!("  {k:<9} {h}/{n}");
     }
-    println!("guard corpus: clean messages {clean_total} (zh {czh}, en {cen}), false positives {}, FP rate {:.2}%", fps.len(), fp_rate * 100.0);
+    println!("guard corpus: clean rows {clean_total} (zh {czh}, en {cen}; {clean_multi} conversations), false positives {}, FP rate {:.2}%", fps.len(), fp_rate * 100.0);
     if !misses.is_empty() {
         println!("missed:\n{}", misses.join("\n"));
     }
     if !fps.is_empty() {
         println!("false positives:\n{}", fps.join("\n"));
     }
-    assert!(total >= 220, "need ≥ 220 secret messages, have {total}");
+    assert!(total >= 400, "need ≥ 400 secret rows, have {total}");
     assert!(
-        clean_total >= 220,
-        "need ≥ 220 clean messages, have {clean_total}"
+        multi >= 100,
+        "need ≥ 100 multi-message secret rows, have {multi}"
+    );
+    assert!(
+        clean_total >= 400,
+        "need ≥ 400 clean rows, have {clean_total}"
     );
     for (k, (n, _)) in &per_kind {
         assert!(*n >= 30, "kind {k} has only {n} messages");
     }
     assert!(
-        zh >= 60 && en >= 60 && czh >= 60 && cen >= 60,
+        zh >= 100 && en >= 100 && czh >= 100 && cen >= 100,
         "both languages must be represented"
     );
-    assert!(recall >= 0.99, "recall {recall:.4} < 0.99");
+    assert!(recall >= 0.995, "recall {recall:.4} < 0.995");
     assert!(fp_rate <= 0.01, "false-positive rate {fp_rate:.4} > 0.01");
 }

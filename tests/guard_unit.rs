@@ -110,8 +110,11 @@ fn private_key_needs_key_context() {
         kinds(&format!("秘钥是{HEX}"), &none()),
         vec![SecretKind::PrivateKey]
     );
-    // A bare 64-hex string is a TXID.
-    assert!(scan(HEX, &none()).is_empty());
+    // A bare 64-hex string may be either: hidden as a key unless a dialog
+    // asked for a hash or the message talks about a transfer.
+    assert_eq!(kinds(HEX, &none()), vec![SecretKind::PrivateKey]);
+    assert!(scan(HEX, &ScanContext::expecting(Expected::TxHash)).is_empty());
+    assert!(scan(&format!("{HEX} is my deposit"), &none()).is_empty());
     assert!(scan(&format!("TXID: {HEX}"), &none()).is_empty());
     assert!(scan(
         &format!("my private key is safe, here is the tx hash {HEX}"),

@@ -178,7 +178,18 @@ impl<'a> App<'a> {
         now: i64,
     ) -> Result<Handled, StoreError> {
         let mut handled = Handled::default();
-        let redaction = guard::redact(text, &guard::ScanContext::default(), ticket.lang);
+        // The same guard memory as the brain's: a password announced to
+        // the agent in one message is hidden in the next.
+        let (mut session, session_reset) = self.session(chat)?;
+        handled.session_reset = session_reset;
+        let redaction = guard::redact_following(
+            text,
+            &guard::ScanContext::default(),
+            ticket.lang,
+            &mut session.guard,
+            now,
+        );
+        self.store.save_session(chat, &session)?;
         if !redaction.findings.is_empty() {
             handled.delete_input = true;
             handled.messages.push(Outgoing::text(

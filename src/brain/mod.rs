@@ -4,7 +4,8 @@
 //! behave identically.
 //!
 //! One turn, in order: the idle timeout; the guard (secrets are redacted
-//! before anything else sees the message); commands, which work in any
+//! before anything else sees the message, with the session's guard memory:
+//! a secret announced in one message is caught in the next); commands, which work in any
 //! state; a choice offered last time; the dialog in progress (an answer, a
 //! change of subject, or a retry); otherwise the matcher and the fallback
 //! policy.
@@ -94,6 +95,9 @@ pub struct Session {
     /// length): the store keeps each line once, numbered by this count,
     /// and writes only the new ones.
     pub lines: u64,
+    /// What the guard expects next (a secret announced, a seed half
+    /// pasted); kinds and counts only, never a secret.
+    pub guard: guard::Memory,
 }
 
 /// A choice the user can pick (a button in Telegram, a number in the
@@ -341,7 +345,9 @@ impl Turn<'_> {
                 .as_ref()
                 .and_then(|state| engine::expecting(&self.bot.dialogs, state)),
         };
-        let redaction = guard::redact(message, &context, self.lang());
+        let lang = self.lang();
+        let redaction =
+            guard::redact_following(message, &context, lang, &mut self.session.guard, self.now);
         if !self.bot.settings.official_domains.is_empty() {
             let links = guard::check_links(&redaction.text, &self.bot.settings.official_domains);
             if !links.is_empty() {

@@ -31,6 +31,7 @@
 
 mod agent;
 mod links;
+mod memory;
 mod secrets;
 mod text;
 
@@ -42,6 +43,7 @@ use crate::lang::Lang;
 
 pub use agent::{check_agent_reply, AgentReplyProblem, AgentReplyProblemKind};
 pub use links::{check_links, link_warning_text, LinkReason, LinkWarning};
+pub use memory::{redact_following, Memory, WINDOW_MESSAGES, WINDOW_SECS};
 
 /// The kinds of secret a user may leak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,7 +143,12 @@ pub enum Expected {
 /// not survive redaction just because only one copy had a label).
 pub fn scan(text: &str, ctx: &ScanContext) -> Vec<Finding> {
     let p = text::Prepared::new(text);
-    let merged = merge(secrets::detect(&p, ctx));
+    finish(text, secrets::detect(&p, ctx))
+}
+
+/// Candidates → findings: merged, and every further copy of a secret added.
+fn finish(text: &str, cands: Vec<secrets::Cand>) -> Vec<Finding> {
+    let merged = merge(cands);
     if merged.is_empty() {
         return merged;
     }
@@ -240,8 +247,16 @@ pub fn placeholder(kind: SecretKind, lang: Lang) -> String {
 }
 
 /// Replaces every secret in `text` with a placeholder in `lang`.
+///
+/// One message on its own; in a conversation use [`redact_following`],
+/// which also catches a secret announced in one message and sent in the
+/// next, or pasted in pieces.
 pub fn redact(text: &str, ctx: &ScanContext, lang: Lang) -> Redaction {
-    let findings = scan(text, ctx);
+    apply(text, scan(text, ctx), lang)
+}
+
+/// Replaces `findings` (sorted, non-overlapping) in `text` by placeholders.
+fn apply(text: &str, findings: Vec<Finding>, lang: Lang) -> Redaction {
     if findings.is_empty() {
         return Redaction {
             text: text.to_string(),

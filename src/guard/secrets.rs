@@ -31,7 +31,7 @@ pub(crate) struct Cand {
 }
 
 /// Seed phrases come in these lengths (BIP-39).
-const VALID_SEED_LENS: [usize; 5] = [12, 15, 18, 21, 24];
+pub(crate) const VALID_SEED_LENS: [usize; 5] = [12, 15, 18, 21, 24];
 
 fn re(p: &str) -> Regex {
     // Patterns are compile-time constants covered by tests; a failure here is
@@ -41,20 +41,20 @@ fn re(p: &str) -> Regex {
 
 // ---------------------------------------------------------------- labels --
 
-static SEED_CTX: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static SEED_CTX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?-u:\b)(?:mnemonics?|seed(?:[\s-]*(?:phrases?|words?))?|(?:recovery|backup|secret|wallet)[\s-]*(?:phrases?|words|sentence)|(?:12|15|18|21|24)[\s-]*words?)(?-u:\b)|助记词|助記詞|种子词|種子詞|恢复词|恢复短语|备份词|钱包词",
     )
 });
-static PRIV_CTX: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static PRIV_CTX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?-u:\b)(?:private[\s_-]*keys?|priv[\s_-]*keys?|privkey|prv[\s_-]*keys?|pk|wif)(?-u:\b)|私钥|私鑰",
     )
 });
-static SECRETKEY_CTX: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static SECRETKEY_CTX: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)(?-u:\b)(?:secret[\s_-]*keys?|secretkey)(?-u:\b)|密钥|密鑰|秘钥|秘鑰")
 });
-static API_CTX: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static API_CTX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?-u:\b)(?:api[\s_-]*(?:keys?|secrets?|secret[\s_-]*keys?|tokens?|passphrase)|apikey|apisecret|x-mbx-apikey|access[\s_-]*keys?|secret)(?-u:\b)|api\s*(?:密钥|秘钥|私钥|密鑰)",
     )
@@ -66,7 +66,7 @@ static REF_CTX: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(?-u:\b)(?:(?:request|req|trace|order|client|ticket|case|error|message|msg|correlation|session|withdrawal|deposit|user|payment|reference|ref)[\s_-]*(?:ids?|no|numbers?)|uid|ids?|orders?|ticket|invoice|reference)(?-u:\b)|订单号?|工单|编号|单号|流水号|用户|邀请码|推荐码",
     )
 });
-static TX_CTX: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static TX_CTX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?-u:\b)(?:tx[\s_-]*ids?|txn?[\s_-]*hash(?:es)?|txn?|txids?|hash(?:es)?|transaction[\s_-]*(?:ids?|hash(?:es)?)|hash[\s_-]*id)(?-u:\b)|交易哈希|哈希|交易id|交易ID|交易号|转账记录|区块浏览器",
     )
@@ -96,12 +96,21 @@ static UNIT_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 
 static EN_PW: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?-u:\b)(?:(?:login|log-in|account|trading|trade|fund|funding|funds|withdrawal|withdraw|email|wallet|exchange|security|my|new|old|current|actual|real|the)\s+)?(password|passwd|passwort|passcode|passphrase|pwd|pw|pass|pin)(?-u:\b)(?:\s+(?:for|on|of|to|at)\s+(?:my\s+|the\s+)?[a-z0-9._@-]{1,30})?(?:\s+(?:that\s+)?(?:i|we)\s+(?:use|used|have|set|chose|picked))?(?:'s)?((?:\s*(?:(?:is|was|would\s+be|will\s+be)(?-u:\b)|=|:|->|=>)){1,2}\s*(?:(?:now|still|just|actually)\s+)?|\s+)",
+        r"(?i)(?-u:\b)(?:(?:login|log-in|account|trading|trade|fund|funding|funds|withdrawal|withdraw|email|wallet|exchange|security|my|new|old|current|actual|real|the)\s+)?(password|passwd|passwort|passcode|passphrase|p@ssw[o0]rd|passw0rd|pa55w[o0]rd|pa\$\$w[o0]rd|p@ss|pswd|psw|pword|pwd|pw|pass|pin)(?-u:\b)(?:\s+(?:for|on|of|to|at)\s+(?:my\s+|the\s+)?[a-z0-9._@-]{1,30})?(?:\s+(?:that\s+)?(?:i|we)\s+(?:use|used|have|set|chose|picked))?(?:'s)?((?:\s*(?:(?:is|was|would\s+be|will\s+be)(?-u:\b)|=|:|->|=>)){1,2}\s*(?:(?:now|still|just|actually)\s+)?|\s+)",
     )
 });
 static ZH_PW: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(?:密码|密碼|口令|pin码)(?:\s*(?:是|为|為|:|=|就是|改成了|改成|改为|设置为|设置成|设成了|设成|设的是|写的是|用的是|应该是|其实是|是不是|也是|还是|都是))*\s*",
+    )
+});
+
+/// `login: a@b.com / Hk29!vLw`, `a@b.com:Hk29!vLw`, `账号 alice88 / Hk29!vLw`:
+/// an account name, a separator, then (judged by [`password_token`]) the
+/// password.
+static LOGIN_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:(?:(?-u:\b)(?:login|log-in|sign-in|signin|account|acct|user(?:name)?|id)|账号|帳號|帐号|账户|帳戶|帐户|用户名|用戶名|登录|登錄)\s*[:：=]?\s*[a-z0-9._%+@-]{2,64}\s*(?:[/|]|,|，)\s*|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}(?:\s*(?:[/|:]|,|，)\s*|\s+))",
     )
 });
 
@@ -444,11 +453,226 @@ fn seed_items(p: &Prepared) -> Vec<Item> {
 
 fn seeds(p: &Prepared, labels: &Labels, out: &mut Vec<Cand>) {
     let items = seed_items(p);
+    seed_fragments(p, &items, labels, out);
+    joined_seed_words(p, labels, out);
     if items.len() < 12 {
         return;
     }
     english_seeds(p, &items, labels, out);
     chinese_seeds(p, &items, labels, out);
+}
+
+// ------------------------------------------------------- seed fragments --
+
+/// BIP-39 words that are also everyday support-chat English. A seed draws
+/// its words evenly from all 2048, so about one in six of them is here; a
+/// sentence that happens to use only list words ("can you check that
+/// again please") is made mostly of these.
+const COMMON_WORDS: &str = "about above accept access account across act action actual add address admit adult advance advice afford afraid again age agent agree ahead alarm alert all allow almost alone already also always amazing among amount another answer any apart apology appear approve area argue around arrange arrive ask asset assist assume attend auto average avoid awake aware away awesome awful baby bag balance bank bar base basic because become before begin behind believe below best better between beyond bid big bill birth black blame blind block blue board body bonus book boost border boring borrow boss both bottom box boy brain brand break bridge brief bright bring broken brother build business busy buy buyer call calm camera can cancel capable capital car card care case cash catch cause cell certain chain change charge chart chat cheap check chief child choice choose city claim clean clear click client close code coin collect come common company confirm connect consider contact control cool copy correct cost could country couple course cover crazy credit cross cry current custom cut daily damage danger data date day deal debt decide define delay deliver demand deny depart depend deposit describe design detail detect device dial differ digital direct discover display do document dollar domain double doubt down draft drop during duty early earn easily east easy edit effort either else email empty enable end enough enter entire entry equal error escape estate even event ever every exact example exchange exist exit expect expire explain extra face fact fail fair fall false family fan fast fault fee feel few field figure file fill final find fine finish fire first fix flag flash follow force forget form forward found free friend front frozen full fun future gain game general gift give glad good great group grow guess guide half hand happy hard have head health hear heart heavy hello help here hidden high history hit hold home hope hour how huge human hurry idea identify image include income increase index indicate info inform input inside install interest into invest invite issue item job join just keep key kind know label language large last later leave left legal less letter level life lift light like limit line link list little live load loan local lock long look lose loss love low lucky machine mail main major make manage manual many margin mark market match matter maximum may mean measure member memory mention menu message method middle might mind minimum minor minute miss mistake mobile model modify moment money month more morning most move much must name near need never new news next nice night normal note nothing notice now number object obtain obvious often okay old once one online only open option order original other over own owner page paper part pass password past pay payment people perfect permit person phone photo phrase pick picture piece place plan play please point police popular position possible post power prefer present price primary print private problem process profit program project proof property protect provide public pull purchase push put quality question quick quit quote rate rather reach read ready real reason receive recent record reduce refuse region regular reject release rely remain remember remind remove renew rent repair repeat replace reply report request require reset resource response rest result return review reward right rise risk rule run safe same save say scan screen search second secret section security see seed select sell send sense service session set setup share shift short should show side sign simple since single site size skill slow small smart social soft solution solve some someone soon sorry sort sound source space special speed spend spot staff stage stand start state stay step still stock stop story strategy strong student study stuff subject submit success such suggest summer sun super supply support sure surface switch system table take talk task team tell term test text than thank that then there they thing think this though time today together token tomorrow tool top topic total touch toward track trade traffic transfer travel trend trial trick trip trouble true truly trust try turn twice two type under unfair unit unknown unlock until update upgrade upon usage use used useful user usual valid various verify version very video view visit voice wait walk wall want warm wash waste watch water way wealth web weekend weird welcome what when where while whole why will win window wish with woman wonder word work world worry worth would write wrong year yes you young zero";
+
+static COMMON: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut v: Vec<u64> = COMMON_WORDS
+        .split_whitespace()
+        .filter_map(|w| pack_word(w.bytes()))
+        .collect();
+    v.sort_unstable();
+    v
+});
+
+fn is_common(p: &Prepared, it: &Item) -> bool {
+    pack_word(p.slice(it.s, it.e).bytes()).is_some_and(|k| COMMON.binary_search(&k).is_ok())
+}
+
+/// Few enough everyday words for `n` list words to read as a seed.
+fn seed_like(p: &Prepared, words: &[Item]) -> bool {
+    let n = words.len();
+    let common = words.iter().filter(|it| is_common(p, it)).count();
+    if n >= 6 {
+        common * 2 <= n
+    } else {
+        common <= 1
+    }
+}
+
+/// Words allowed between a seed label and the words (`my seed is …`).
+const SEED_FILLER: [&str; 16] = [
+    "is", "are", "was", "were", "my", "the", "here", "as", "be", "it", "its", "these", "of", "in",
+    "part", "first",
+];
+
+/// Parts of seeds, not whole ones: a seed pasted in pieces leaks as surely
+/// as a whole one, so these shapes count on their own:
+/// - list words right after a seed label (`my seed is abandon ability
+///   able`, `助记词：的 一 是`): anything after the label is taken as seed
+///   words;
+/// - numbered list words (`7. absorb 8. abstract`);
+/// - a message made only of list words, mostly not everyday ones.
+fn seed_fragments(p: &Prepared, items: &[Item], labels: &Labels, out: &mut Vec<Cand>) {
+    if items.is_empty() {
+        return;
+    }
+    let push = |out: &mut Vec<Cand>, w: &[Item]| {
+        out.push(Cand {
+            kind: SecretKind::SeedPhrase,
+            start: w[0].s,
+            end: w[w.len() - 1].e,
+        })
+    };
+    // A message made only of English list words.
+    let only_list = items
+        .iter()
+        .all(|it| it.kind == ItemKind::En(true) && it.gap_ok && (!it.gap_empty || it.s == 0));
+    if only_list && items.len() >= 4 && seed_like(p, items) {
+        let mut outside = p
+            .slice(0, items[0].s)
+            .chars()
+            .chain(p.slice(items[items.len() - 1].e, p.len()).chars());
+        if outside.all(seed_sep) {
+            push(out, items);
+        }
+    }
+    // Numbered list words.
+    for r in runs(items, ItemKind::En(true), false) {
+        let w = &items[r.a..=r.b];
+        if w.len() >= 2 && w.iter().all(|it| it.gap_digit) && seed_like(p, w) {
+            push(out, w);
+        }
+    }
+    // Right after a seed label.
+    let seed = labels.get(Label::Seed);
+    for &(_, le) in &seed.spans {
+        let mut i = items.partition_point(|it| it.s < le);
+        while i < items.len() && items[i].s < le + 16 {
+            let it = &items[i];
+            let word = p.slice(it.s, it.e).to_ascii_lowercase();
+            let filler = match it.kind {
+                ItemKind::En(_) => SEED_FILLER.contains(&word.as_str()),
+                ItemKind::Zh(_) => "是为如下我的".contains(word.as_str()),
+            };
+            if !filler {
+                break;
+            }
+            i += 1;
+        }
+        if i >= items.len() || items[i].s >= le + 16 || !items[i].gap_ok {
+            continue;
+        }
+        let kind = items[i].kind;
+        if !matches!(kind, ItemKind::En(true) | ItemKind::Zh(true)) {
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < items.len()
+            && items[j + 1].kind == kind
+            && items[j + 1].gap_ok
+            && (kind == ItemKind::Zh(true) || !items[j + 1].gap_empty)
+        {
+            j += 1;
+        }
+        let w = &items[i..=j];
+        match kind {
+            ItemKind::En(_) if w.len() >= 3 && seed_like(p, w) => push(out, w),
+            ItemKind::Zh(_) => {
+                let separated = w.iter().skip(1).all(|it| !it.gap_empty);
+                let contiguous = w.iter().skip(1).all(|it| it.gap_empty);
+                let tail_clean = p.slice(w[w.len() - 1].e, p.len()).chars().all(seed_sep);
+                let prose = w
+                    .iter()
+                    .filter(|it| {
+                        ZH_PROSE.contains(p.slice(it.s, it.e))
+                            || ZH_QUESTION.contains(p.slice(it.s, it.e))
+                    })
+                    .count();
+                if (separated && w.len() >= 3 && prose * 2 < w.len())
+                    || (contiguous && (6..12).contains(&w.len()) && prose == 0 && tail_clean)
+                {
+                    push(out, w);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Characters of questions about a seed (`助记词是多少位`).
+const ZH_QUESTION: &str = "多少几哪怎什么谁吗呢啥丢忘找偷被导备份安全意思区别告诉任何人客服发给";
+
+/// A seed written as one word: `AbandonAbilityAble…` (CamelCase) or
+/// `abandonabilityable…` (run together). A run-together word counts when
+/// it splits entirely into list words, at least 12 of them (3 next to a seed
+/// label).
+fn joined_seed_words(p: &Prepared, labels: &Labels, out: &mut Vec<Cand>) {
+    let chars: Vec<char> = p.folded.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < chars.len() && chars[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let e = i;
+        if e - s < 12 {
+            continue;
+        }
+        let word: Vec<u8> = chars[s..e]
+            .iter()
+            .map(|c| c.to_ascii_lowercase() as u8)
+            .collect();
+        let near = seed_ctx_near(labels, s, e);
+        let min = if near { 3 } else { 6 };
+        // CamelCase: split where a capital letter starts a word.
+        let caps: Vec<usize> = (0..e - s)
+            .filter(|&k| chars[s + k].is_ascii_uppercase())
+            .collect();
+        let camel = caps.len() >= 3 && caps.len() * 2 < e - s && caps[0] == 0;
+        let count = if camel {
+            let mut bounds = caps.clone();
+            bounds.push(e - s);
+            let all = bounds
+                .windows(2)
+                .all(|w| is_en_key(pack_word(word[w[0]..w[1]].iter().copied())));
+            all.then_some(caps.len())
+        } else {
+            split_into_words(&word)
+        };
+        let needed = if camel {
+            min
+        } else if near {
+            3
+        } else {
+            12
+        };
+        if count.is_some_and(|n| n >= needed) {
+            out.push(Cand {
+                kind: SecretKind::SeedPhrase,
+                start: s,
+                end: e,
+            });
+        }
+    }
+}
+
+/// How many list words `w` splits into (the most, if several splits work),
+/// or `None` if it does not split entirely.
+fn split_into_words(w: &[u8]) -> Option<usize> {
+    let n = w.len();
+    let mut best: Vec<Option<usize>> = vec![None; n + 1];
+    best[0] = Some(0);
+    for i in 0..n {
+        let Some(k) = best[i] else { continue };
+        for l in 3..=8 {
+            if i + l > n {
+                break;
+            }
+            if is_en_key(pack_word(w[i..i + l].iter().copied())) {
+                best[i + l] = Some(best[i + l].map_or(k + 1, |b| b.max(k + 1)));
+            }
+        }
+    }
+    best[n]
 }
 
 /// A maximal run of consecutive wordlist items `[a, b]` (item indices).
@@ -517,7 +741,9 @@ fn exact_english_span(p: &Prepared, items: &[Item], labels: &Labels, r: Run) -> 
     if k < 12 {
         return (r.a, r.b);
     }
-    if VALID_SEED_LENS.contains(&k) || k > 48 {
+    // A run of list words longer than a seed is hidden whole: a word left
+    // out may be a seed word (13 words, one of them mistyped or extra).
+    if VALID_SEED_LENS.contains(&k) || k > 12 {
         return (a, b);
     }
     let words = |x: usize, y: usize| -> Vec<String> {
@@ -732,6 +958,66 @@ fn contiguous_zh(
     }
 }
 
+/// While a seed is being pasted in pieces: the span from the first to the
+/// last English list word, when list words (at least two) make up at least
+/// three quarters of the message's words; or separated Chinese list
+/// characters (at least two).
+pub(crate) fn seed_continuation(p: &Prepared) -> Option<(usize, usize)> {
+    let items = seed_items(p);
+    let en: Vec<&Item> = items
+        .iter()
+        .filter(|it| matches!(it.kind, ItemKind::En(_)))
+        .collect();
+    let zh: Vec<&Item> = items
+        .iter()
+        .filter(|it| matches!(it.kind, ItemKind::Zh(_)))
+        .collect();
+    let listed: Vec<&&Item> = en
+        .iter()
+        .filter(|it| it.kind == ItemKind::En(true))
+        .collect();
+    if zh.is_empty() && listed.len() >= 2 && listed.len() * 4 >= en.len() * 3 {
+        return Some((listed[0].s, listed[listed.len() - 1].e));
+    }
+    // Or the longest run of list words, three or more ("and the rest are
+    // …", "后面几个是 …", "欲 留 发 … 谢谢").
+    let mut best: Option<(usize, usize, usize)> = None;
+    for want in [ItemKind::En(true), ItemKind::Zh(true)] {
+        for r in runs(&items, want, false) {
+            let n = r.b + 1 - r.a;
+            if n >= 3 && best.is_none_or(|(m, _, _)| n > m) {
+                best = Some((n, items[r.a].s, items[r.b].e));
+            }
+        }
+    }
+    if let Some((_, s, e)) = best {
+        return Some((s, e));
+    }
+    let zl: Vec<&&Item> = zh
+        .iter()
+        .filter(|it| it.kind == ItemKind::Zh(true))
+        .collect();
+    let separated = zl.iter().skip(1).all(|it| !it.gap_empty);
+    if en.is_empty() && zl.len() >= 2 && zl.len() == zh.len() && separated {
+        return Some((zl[0].s, zl[zl.len() - 1].e));
+    }
+    None
+}
+
+/// How many seed words lie in `[s, e)`: English words, or Han characters.
+pub(crate) fn seed_word_count(p: &Prepared, s: usize, e: usize) -> usize {
+    let t = p.slice(s, e);
+    let en = t
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3)
+        .count();
+    if en > 0 {
+        en
+    } else {
+        t.chars().filter(|&c| is_han(c)).count()
+    }
+}
+
 // ---------------------------------------------------------- alnum tokens --
 
 const B58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -809,12 +1095,22 @@ fn shape(t: &str) -> Option<Shape> {
 }
 
 /// Decide the secret kind of a key-shaped token from its nearest label.
-fn key_kind(sh: Shape, label: Option<Label>, ctx: &ScanContext) -> Option<SecretKind> {
+fn key_kind(
+    sh: Shape,
+    label: Option<Label>,
+    ctx: &ScanContext,
+    tx_talk: &dyn Fn() -> bool,
+) -> Option<SecretKind> {
     use Label as L;
     use SecretKind as K;
     let tx_expected = ctx.expecting == Some(Expected::TxHash);
     match sh {
         Shape::Xprv | Shape::Wif => Some(K::PrivateKey),
+        // A bare 64-hex string is a private key as often as a TXID: unless
+        // a dialog asked for a hash, or the message talks about a transfer,
+        // it is hidden (a TXID hidden by mistake costs a question; a key
+        // shown costs the wallet).
+        Shape::Hex64 if label.is_none() => (!tx_expected && !tx_talk()).then_some(K::PrivateKey),
         Shape::Hex64 => match label? {
             L::Api => Some(K::ApiKey),
             L::Priv | L::SecretKey => Some(K::PrivateKey),
@@ -845,6 +1141,79 @@ fn in_url(p: &Prepared, s: usize) -> bool {
     chunk.contains("://") || chunk.to_ascii_lowercase().starts_with("www.")
 }
 
+/// Words that make a bare 64-hex string a transaction: a transfer is being
+/// talked about.
+pub(crate) static TX_TALK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(?:deposit\w*|withdr\w*|transfer\w*|sent|send|sending|received?|receiving|arrived?|confirm\w*|pending|network|chain|explorer|blocks?|trc20|erc20|bep20|usdt|btc|eth)(?-u:\b)|充值|提币|提現|提现|转账|轉賬|到账|到帳|链上|確認|确认|区块|網絡|网络",
+    )
+});
+
+/// A key pasted over several lines (or with spaces every few characters):
+/// hex or base58 pieces separated only by white space, which together
+/// make a 64-hex key, a WIF or an xprv. After a private-key label, pieces
+/// of at least 16 characters in all are a key (the rest may follow in the
+/// next message).
+fn split_keys(
+    p: &Prepared,
+    runs: &[(usize, usize)],
+    labels: &Labels,
+    ctx: &ScanContext,
+    tx_talk: &dyn Fn() -> bool,
+    out: &mut Vec<Cand>,
+) {
+    let mut i = 0;
+    while i < runs.len() {
+        let piece = |k: usize| {
+            let (s, e) = runs[k];
+            let t = p.slice(s, e);
+            let body = t.strip_prefix("0x").unwrap_or(t);
+            e - s >= 4 && (is_hex(body) || is_b58(t)) && !t.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !piece(i) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < runs.len()
+            && piece(j + 1)
+            && p.slice(runs[j].1, runs[j + 1].0)
+                .chars()
+                .all(char::is_whitespace)
+            && runs[j + 1].0 - runs[j].1 <= 4
+        {
+            j += 1;
+        }
+        let (s, e) = (runs[i].0, runs[j].1);
+        let joined: String = runs[i..=j].iter().map(|&(a, b)| p.slice(a, b)).collect();
+        let label = labels.key_label(s, e);
+        let kind = if j > i {
+            shape(&joined).and_then(|sh| match sh {
+                Shape::Hex64 | Shape::Xprv | Shape::Wif => key_kind(sh, label, ctx, tx_talk),
+                _ => None,
+            })
+        } else {
+            None
+        };
+        let kind = kind.or_else(|| {
+            let body = joined.strip_prefix("0x").unwrap_or(&joined);
+            (label == Some(Label::Priv)
+                && body.len() >= 8
+                && (j > i || body.len() < 32)
+                && (is_hex(body) || (body.len() >= 16 && is_b58(&joined))))
+            .then_some(SecretKind::PrivateKey)
+        });
+        if let Some(kind) = kind {
+            out.push(Cand {
+                kind,
+                start: s,
+                end: e,
+            });
+        }
+        i = j + 1;
+    }
+}
+
 fn alnum_tokens(
     p: &Prepared,
     runs: &[(usize, usize)],
@@ -852,6 +1221,9 @@ fn alnum_tokens(
     ctx: &ScanContext,
     out: &mut Vec<Cand>,
 ) {
+    let talk = OnceCell::new();
+    let tx_talk = || *talk.get_or_init(|| TX_TALK.is_match(&p.folded));
+    split_keys(p, runs, labels, ctx, &tx_talk, out);
     let mut prev3: Option<(usize, usize)> = None;
     for &(s, e) in runs {
         let t = p.slice(s, e);
@@ -886,7 +1258,7 @@ fn alnum_tokens(
             Shape::Xprv | Shape::Wif => None,
             _ => labels.key_label(s, e),
         };
-        if let Some(kind) = key_kind(sh, label, ctx) {
+        if let Some(kind) = key_kind(sh, label, ctx, &tx_talk) {
             out.push(Cand {
                 kind,
                 start: s,
@@ -1008,22 +1380,45 @@ fn passwords(p: &Prepared, out: &mut Vec<Cand>) {
         };
         let explicit = !sep.as_str().trim().is_empty();
         let kw = kw.as_str().to_ascii_lowercase();
-        if !explicit && matches!(kw.as_str(), "pass" | "pin" | "pw" | "passphrase") {
-            continue;
-        }
-        password_token(p, p.to_char(all.end()), !explicit, out);
+        // `pass Qx8vR7#mZ`: a bare "pass" (or "pin", "pw") is a verb or a
+        // word as often as a label, so only a token that cannot be a word
+        // follows it.
+        let strength = match (explicit, kw.as_str()) {
+            (true, _) => Strength::Any,
+            (false, "pass" | "pin" | "pw" | "passphrase" | "p@ss") => Strength::Random,
+            (false, _) => Strength::Strong,
+        };
+        password_token(p, p.to_char(all.end()), strength, out);
+    }
+    for c in LOGIN_PAIR.captures_iter(&p.folded) {
+        let Some(all) = c.get(0) else { continue };
+        password_token(p, p.to_char(all.end()), Strength::Pair, out);
     }
     for m in ZH_PW.find_iter(&p.folded) {
         // 动态口令 is a one-time code, not a password.
         if p.folded[..m.start()].ends_with("动态") {
             continue;
         }
-        password_token(p, p.to_char(m.end()), false, out);
+        password_token(p, p.to_char(m.end()), Strength::Any, out);
     }
 }
 
+/// How much a password candidate must look like one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strength {
+    /// After an explicit label (`password:`): anything but talk.
+    Any,
+    /// At least six characters with a digit or a symbol.
+    Strong,
+    /// Strong, and not a plain number (a phone number after an e-mail).
+    Pair,
+    /// Strong with a symbol, or digits with both cases (`pass Qx8vR7#mZ`,
+    /// but not `pass level2`).
+    Random,
+}
+
 /// Extract and judge the password token starting at char `t0`.
-fn password_token(p: &Prepared, t0: usize, need_strength: bool, out: &mut Vec<Cand>) {
+pub(crate) fn password_token(p: &Prepared, t0: usize, strength: Strength, out: &mut Vec<Cand>) {
     let mut e = t0;
     while let Some(c) = p.char_at(e) {
         if c.is_whitespace() || is_han(c) || is_wide_punct(c) || e - t0 >= 128 {
@@ -1069,13 +1464,27 @@ fn password_token(p: &Prepared, t0: usize, need_strength: bool, out: &mut Vec<Ca
     if UNIT_AFTER.is_match(p.after(e, 12)) {
         return;
     }
-    if need_strength {
+    if strength != Strength::Any {
         let strong = tok.len() >= 6
             && tok
                 .chars()
                 .any(|c| c.is_ascii_digit() || (c.is_ascii_punctuation() && c != '.'));
         if !strong {
             return;
+        }
+        let digits_only = tok.chars().all(|c| c.is_ascii_digit());
+        let email = tok.contains('@') && tok.contains('.');
+        if strength == Strength::Pair && (digits_only || email) {
+            return;
+        }
+        if strength == Strength::Random {
+            let symbol = tok.chars().any(|c| c.is_ascii_punctuation() && c != '.');
+            let upper = tok.chars().any(|c| c.is_ascii_uppercase());
+            let lower = tok.chars().any(|c| c.is_ascii_lowercase());
+            let digit = tok.chars().any(|c| c.is_ascii_digit());
+            if !(symbol || (upper && lower && digit)) {
+                return;
+            }
         }
     }
     out.push(Cand {

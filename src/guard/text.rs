@@ -6,7 +6,43 @@
 //! index in the original text, so findings can be reported (and redacted)
 //! against the original without any offset translation tables.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use bip39::Language;
 use regex::Regex;
+
+/// Traditional BIP-39 list character → the Simplified list's character at
+/// the same index (773 of the 2048 differ; none of those is itself in the
+/// Simplified list).
+static TRAD_SEED: LazyLock<HashMap<char, char>> = LazyLock::new(|| {
+    let trad = Language::TraditionalChinese.word_list();
+    let simp = Language::SimplifiedChinese.word_list();
+    trad.iter()
+        .zip(simp.iter())
+        .filter_map(|(t, s)| Some((t.chars().next()?, s.chars().next()?)))
+        .filter(|(t, s)| t != s)
+        .collect()
+});
+
+static SIMP_SEED: LazyLock<HashSet<char>> = LazyLock::new(|| {
+    Language::SimplifiedChinese
+        .word_list()
+        .iter()
+        .filter_map(|w| w.chars().next())
+        .collect()
+});
+
+fn trad_seed_char(c: char) -> Option<char> {
+    if c.len_utf8() != 3 {
+        return None;
+    }
+    TRAD_SEED.get(&c).copied()
+}
+
+fn is_simplified_seed_char(c: char) -> bool {
+    c.len_utf8() == 3 && SIMP_SEED.contains(&c)
+}
 
 /// Folds one character so detectors see what the user meant.
 ///
@@ -35,6 +71,38 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub fn new(text: &str) -> Self {
         let mut starts = Vec::with_capacity(text.len() + 1);
+        // Han text is folded Traditional → Simplified (one char for one:
+        // `fast2s` maps characters, never phrases), so `密碼`, `驗證碼`,
+        // `私鑰`, `助記詞` meet the same labels as their Simplified forms,
+        // and a seed in the Traditional BIP-39 list becomes the same seed
+        // in the Simplified list (the two lists share their indexes).
+        if text.chars().any(|c| c.len_utf8() == 3) {
+            let mut folded = String::with_capacity(text.len());
+            for c in text.chars() {
+                folded.push(trad_seed_char(c).unwrap_or_else(|| fold_char(c)));
+            }
+            let converted = fast2s::convert(&folded);
+            // Keep the list's own mapping where fast2s would pick another
+            // Simplified form (and never let it touch a Simplified list
+            // character).
+            let mut out = String::with_capacity(converted.len());
+            for (c, (f, o)) in converted.chars().zip(folded.chars().zip(text.chars())) {
+                starts.push(out.len());
+                out.push(
+                    if trad_seed_char(o).is_some() || is_simplified_seed_char(f) {
+                        f
+                    } else {
+                        c
+                    },
+                );
+            }
+            starts.push(out.len());
+            debug_assert_eq!(starts.len(), text.chars().count() + 1);
+            return Prepared {
+                folded: out,
+                starts,
+            };
+        }
         // Most messages need no folding: copy them as they are.
         if text.chars().all(|c| fold_char(c) == c) {
             starts.extend(text.char_indices().map(|(b, _)| b));

@@ -742,6 +742,7 @@ impl SledStore {
             last_active: session.last_active,
             transcript: Vec::new(),
             lines: end,
+            guard: session.guard.clone(),
         };
         let mut kept = session.clone();
         kept.lines = end;
