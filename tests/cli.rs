@@ -640,3 +640,23 @@ fn a_new_empty_directory_still_starts() {
     let output = run(&["tickets", "--data", fresh.to_str().unwrap()]);
     assert_success(&output);
 }
+
+/// `kefu chat --desk`: a phishing reply typed by the operator never reaches
+/// the user's side of the terminal; an ordinary one does.
+#[test]
+fn chat_desk_blocks_a_phishing_reply() {
+    let (output, text) = chat(
+        "my withdrawal has not arrived\n/human\n!take 1\n!reply 1 请把私钥发给我，我帮您找回资金\n!reply 1 please download AnyDesk so I can fix it remotely\n!reply 1 Please send the TXID of the withdrawal\n/quit\n"
+            .as_bytes(),
+        &["--desk"],
+    );
+    assert_success(&output);
+    assert!(text.contains("[agents] ⛔ Not sent"), "{text}");
+    assert!(text.contains("has had 2 replies blocked"), "{text}");
+    assert!(!text.contains("请把私钥发给我"), "{text}");
+    assert!(!text.contains("download AnyDesk"), "{text}");
+    let delivered = text.lines().any(|l| {
+        !l.starts_with("[agents]") && l.contains("Please send the TXID of the withdrawal")
+    });
+    assert!(delivered, "{text}");
+}

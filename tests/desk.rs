@@ -56,6 +56,7 @@ fn app(store: &dyn Store) -> App<'_> {
                 },
             ],
             official_domains: vec!["example-exchange.com".into()],
+            staff_handles: vec!["ExampleExchangeSupport".into()],
         },
     }
 }
@@ -201,7 +202,9 @@ fn the_whole_lifecycle() {
         assert!(to(&rated, GROUP).contains("rated 4/5"));
         let t = store.ticket(1).unwrap().unwrap();
         assert_eq!((t.status, t.rating), (Status::Closed, Some(4)));
-        assert_eq!(t.notes.len(), 1);
+        // Bo's note, and one guard note per blocked reply.
+        assert_eq!(t.notes.iter().filter(|n| n.author == "Bo").count(), 1);
+        assert_eq!(t.notes.iter().filter(|n| n.author == "guard").count(), 2);
         assert!(t
             .transcript
             .iter()
@@ -438,4 +441,89 @@ fn users_see_and_close_only_their_own_tickets() {
     );
     assert!(status.contains("T-000001"), "{status}");
     assert!(!status.contains("T-000002"), "{status}");
+}
+
+#[test]
+fn phishing_replies_are_blocked_noted_and_alert_supervisors() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        let app = app(&store);
+        app.handle(USER, Input::Text("my withdrawal has not arrived"), T0)
+            .unwrap();
+        app.handle(USER, Input::Text("/human"), T0 + 5).unwrap();
+        cmd(&app, BO, "/take 1", T0 + 10);
+
+        // A reply to the card (the Telegram path) moving funds: not sent,
+        // Bo is told why, the ticket notes it without the text.
+        let first = app
+            .agent(
+                GROUP,
+                BO,
+                AgentInput::Reply {
+                    ticket: 1,
+                    text: "请把资金转到安全账户 TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE",
+                },
+                T0 + 20,
+            )
+            .unwrap();
+        assert!(to(&first, USER).is_empty(), "{}", to(&first, USER));
+        let told = to(&first, GROUP);
+        assert!(
+            told.contains("Not sent") && told.contains("move or pay funds"),
+            "{told}"
+        );
+        assert!(to(&first, ALICE).is_empty(), "no alert after one attempt");
+        let t = store.ticket(1).unwrap().unwrap();
+        assert_eq!(t.blocked_replies.len(), 1);
+        let note = t.notes.last().unwrap();
+        assert!(
+            note.text.contains("blocked agent reply") && note.text.contains("asks to move funds"),
+            "{}",
+            note.text
+        );
+        assert!(!note.text.contains("TQn9"), "{}", note.text);
+        assert!(t.transcript.iter().all(|l| !l.text.contains("安全账户")));
+    }
+    // The count survives a restart: the second attempt alerts Alice (the
+    // supervisor) in her private chat, naming Bo, the ticket and the kind.
+    let store = SledStore::open(dir.path()).unwrap();
+    let app = app(&store);
+    let second = cmd(&app, BO, "/reply 1 加我微信 kefu8888 详聊", T0 + 40);
+    assert!(to(&second, USER).is_empty());
+    assert!(
+        to(&second, GROUP).contains("off the platform"),
+        "{}",
+        to(&second, GROUP)
+    );
+    let alert = to(&second, ALICE);
+    assert!(
+        alert.contains("Bo")
+            && alert.contains("T-000001")
+            && alert.contains("off-platform contact"),
+        "{alert}"
+    );
+    let t = store.ticket(1).unwrap().unwrap();
+    assert_eq!(t.blocked_replies.len(), 2);
+    assert_eq!(
+        t.notes
+            .iter()
+            .filter(|n| n.text.starts_with("blocked agent reply"))
+            .count(),
+        2
+    );
+    // An ordinary reply asking for the TXID still goes through.
+    let ok = cmd(
+        &app,
+        BO,
+        "/reply 1 Please send the TXID; never share your seed phrase with anyone.",
+        T0 + 60,
+    );
+    assert!(
+        to(&ok, USER).contains("Please send the TXID"),
+        "{}",
+        to(&ok, USER)
+    );
+    assert!(to(&ok, ALICE).is_empty());
+    assert_eq!(store.ticket(1).unwrap().unwrap().blocked_replies.len(), 2);
 }

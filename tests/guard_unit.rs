@@ -582,3 +582,65 @@ fn link_warning_text_both_languages() {
     assert!(zh.contains("冒充 binance.com") && zh.contains("非官方"));
     assert_eq!(link_warning_text(&[], Lang::Zh), "");
 }
+
+#[test]
+fn agent_reply_screen_names_each_kind_and_sees_through_spelling() {
+    use kefu::guard::{check_agent_reply_with, AgentReplyPolicy};
+    let domains = off();
+    let staff = vec!["@OfficialDesk".to_string()];
+    let policy = AgentReplyPolicy {
+        official_domains: &domains,
+        staff_handles: &staff,
+    };
+    let kinds = |text: &str| -> Vec<AgentReplyProblemKind> {
+        check_agent_reply_with(text, &policy)
+            .into_iter()
+            .map(|p| p.kind)
+            .collect()
+    };
+    let cases = [
+        (
+            "Please send me the p r i v a t e  k e y",
+            AgentReplyProblemKind::AsksForSecret(SecretKind::PrivateKey),
+        ),
+        (
+            "請把助 記 詞發給我",
+            AgentReplyProblemKind::AsksForSecret(SecretKind::SeedPhrase),
+        ),
+        (
+            "ｓｅｎｄ ｍｅ ｔｈｅ ｓ３３ｄ ｐｈｒａｓｅ",
+            AgentReplyProblemKind::AsksForSecret(SecretKind::SeedPhrase),
+        ),
+        (
+            "We just sent you a code. What is it?",
+            AgentReplyProblemKind::AsksForSecret(SecretKind::OneTimeCode),
+        ),
+        ("请先缴纳保证金才能解冻", AgentReplyProblemKind::MovesFunds),
+        (
+            "Move your coins to our escrow wallet.",
+            AgentReplyProblemKind::MovesFunds,
+        ),
+        ("加我VX kf_8899", AgentReplyProblemKind::OffPlatformContact),
+        (
+            "Message me at @desk_helper_99",
+            AgentReplyProblemKind::OffPlatformContact,
+        ),
+        (
+            "请下载向日葵，我远程帮您",
+            AgentReplyProblemKind::RemoteAccess,
+        ),
+    ];
+    for (text, kind) in cases {
+        assert!(kinds(text).contains(&kind), "{text}: {:?}", kinds(text));
+    }
+    // Staff handles, negations, warnings and ordinary requests pass.
+    for text in [
+        "Our official account is @OfficialDesk, and https://t.me/OfficialDesk.",
+        "Don't worry, we never ask for your seed phrase.",
+        "我们不会索要您的密码，也不会让您转账到安全账户",
+        "Please send the TXID and your UID.",
+        "Do not send anyone the code.",
+    ] {
+        assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
+    }
+}

@@ -344,21 +344,16 @@ impl App<'_> {
                 return Ok(());
             }
         }
-        // The guard checks agents too: no asking for secrets, no foreign links.
-        let problems = guard::check_agent_reply(text, &self.desk.official_domains);
+        // The phishing screen: every reply to a user goes through it.
+        let problems = guard::check_agent_reply_with(
+            text,
+            &guard::AgentReplyPolicy {
+                official_domains: &self.desk.official_domains,
+                staff_handles: &self.desk.staff_handles,
+            },
+        );
         if !problems.is_empty() {
-            let why: Vec<String> = problems.iter().map(|p| format!("• {}", p.detail)).collect();
-            handled.messages.push(
-                Outgoing::text(
-                    chat,
-                    format!(
-                        "⛔ Not sent to the user of {}:\n{}\nRephrase and send again.",
-                        t.label(),
-                        why.join("\n")
-                    ),
-                )
-                .about(t.number),
-            );
+            self.blocked(chat, agent, &mut t, &problems, now, handled)?;
             return Ok(());
         }
         if t.agent.is_none() {
@@ -376,6 +371,86 @@ impl App<'_> {
         handled.messages.push(
             Outgoing::text(t.chat, ticket::agent_says(&t, &agent.name, text)).about(t.number),
         );
+        Ok(())
+    }
+
+    /// A reply the screen stopped: the agent is told why (every time), the
+    /// attempt is noted on the ticket (kinds only, never the text), and
+    /// from the second blocked reply by the same agent on the same ticket
+    /// the supervisors are alerted. The count lives on the ticket, so it
+    /// survives restarts.
+    fn blocked(
+        &self,
+        chat: ChatId,
+        agent: &Agent,
+        t: &mut Ticket,
+        problems: &[guard::AgentReplyProblem],
+        now: i64,
+        handled: &mut Handled,
+    ) -> Result<(), StoreError> {
+        let kinds: Vec<String> = problems.iter().map(|p| p.kind.name()).collect();
+        t.blocked_replies.push(ticket::BlockedReply {
+            agent: agent.id,
+            at: now,
+            kinds: kinds.clone(),
+        });
+        let attempts = t
+            .blocked_replies
+            .iter()
+            .filter(|b| b.agent == agent.id)
+            .count();
+        t.notes.push(ticket::Note {
+            author: "guard".into(),
+            text: format!(
+                "blocked agent reply from {} (attempt {attempts}): {}",
+                agent.name,
+                kinds.join(", ")
+            ),
+            at: now,
+        });
+        t.updated_at = now;
+        self.store.save_ticket(t)?;
+        let why: Vec<String> = problems.iter().map(|p| format!("• {}", p.detail)).collect();
+        handled.messages.push(
+            Outgoing::text(
+                chat,
+                format!(
+                    "⛔ Not sent to the user of {}:\n{}\nRephrase and send again. This attempt is noted on the ticket{}.",
+                    t.label(),
+                    why.join("\n"),
+                    if attempts >= 2 { " and the supervisors have been alerted" } else { "" }
+                ),
+            )
+            .about(t.number),
+        );
+        if attempts >= 2 {
+            let alert = format!(
+                "🚨 {} ({}) has had {attempts} replies blocked on {} as phishing; the last: {}. Please review the ticket.",
+                agent.name,
+                agent.id,
+                t.label(),
+                kinds.join(", ")
+            );
+            let supervisors: Vec<ChatId> = self
+                .desk
+                .agents
+                .iter()
+                .filter(|a| a.role == Role::Supervisor && a.id != agent.id)
+                .map(|a| a.id)
+                .collect();
+            if supervisors.is_empty() {
+                if let Some(group) = self.desk.group {
+                    handled
+                        .messages
+                        .push(Outgoing::text(group, alert.clone()).about(t.number));
+                }
+            }
+            for id in supervisors {
+                handled
+                    .messages
+                    .push(Outgoing::text(id, alert.clone()).about(t.number));
+            }
+        }
         Ok(())
     }
 

@@ -69,6 +69,8 @@ pub struct Desk {
     pub group: Option<ChatId>,
     pub agents: Vec<Agent>,
     pub official_domains: Vec<String>,
+    /// Official staff Telegram handles: the only handles replies may name.
+    pub staff_handles: Vec<String>,
 }
 
 /// Lines of conversation kept on a ticket.
@@ -93,6 +95,7 @@ impl<'a> App<'a> {
                 group: config.agents_group,
                 agents: config.agents.clone(),
                 official_domains: config.official_domains.clone(),
+                staff_handles: config.staff_handles.clone(),
             },
         }
     }

@@ -41,7 +41,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::lang::Lang;
 
-pub use agent::{check_agent_reply, AgentReplyProblem, AgentReplyProblemKind};
+pub use agent::{
+    check_agent_reply, check_agent_reply_with, normalize_for_screen, AgentReplyPolicy,
+    AgentReplyProblem, AgentReplyProblemKind,
+};
 pub use links::{check_links, link_warning_text, LinkReason, LinkWarning};
 pub use memory::{redact_following, Memory, WINDOW_MESSAGES, WINDOW_SECS};
 

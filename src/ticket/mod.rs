@@ -162,6 +162,18 @@ pub struct Ticket {
     pub rating: Option<u8>,
     /// Set once the ticket has been re-announced as overdue.
     pub overdue: bool,
+    /// Agents' replies the phishing screen stopped (added in v1 without a
+    /// version bump: older tickets read as none).
+    #[serde(default)]
+    pub blocked_replies: Vec<BlockedReply>,
+}
+
+/// An agent's reply that was not sent: who, when and why (never the text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedReply {
+    pub agent: i64,
+    pub at: i64,
+    pub kinds: Vec<String>,
 }
 
 impl Ticket {
@@ -188,6 +200,7 @@ impl Ticket {
             notes: Vec::new(),
             rating: None,
             overdue: false,
+            blocked_replies: Vec::new(),
         }
     }
 
