@@ -746,9 +746,11 @@ pub fn chinese_integer(text: &str) -> Option<u128> {
         };
         any = true;
         if unit < 10_000 {
-            let d = pending
-                .take()
-                .unwrap_or(if unit == 10 { 1 } else { return None });
+            let d = match pending.take() {
+                Some(d) => d,
+                None if unit == 10 => 1, // 十五: the 一 goes unsaid
+                None => return None,
+            };
             section = section.checked_add(d * unit)?;
         } else {
             let part = section.checked_add(pending.take().unwrap_or(0))?;
