@@ -631,10 +631,12 @@ impl Turn<'_> {
             let candidate = self.bot.intents.intent(intent);
             let same = state.intent.as_deref() == Some(candidate.id.as_str())
                 || candidate.dialog.as_deref() == Some(state.dialog.as_str());
-            if !same {
-                if candidate.urgent {
-                    return self.start_intent_with(intent, Some(text));
-                }
+            if !same && candidate.urgent {
+                return self.start_intent_with(intent, Some(text));
+            }
+            // A short reply to a question ("no", "3k", "昨天") is a wrong
+            // answer to retry, not a new subject.
+            if !same && !engine::is_short_answer(text, local) {
                 let title = candidate.text(self.lang()).title.clone();
                 self.session.pending_switch = Some(candidate.id.clone());
                 self.session.dialog = Some(state);

@@ -25,8 +25,9 @@ pub struct DialogState {
     pub tries: u32,
     /// The intent that started the dialog, if any.
     pub intent: Option<String>,
-    /// Values taken from the message that started the dialog: their `ask`
-    /// nodes are passed over once.
+    /// Values the user stated before their question came (in the message
+    /// that started the dialog, or with another answer): their `ask` nodes
+    /// are passed over once.
     #[serde(default)]
     pub prefilled: std::collections::BTreeSet<String>,
 }
@@ -80,7 +81,15 @@ pub fn fill(text: &str, values: &BTreeMap<String, String>) -> String {
                         .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
             {
                 let name = &after[..close];
-                out.push_str(values.get(name).map_or("—", String::as_str));
+                match values.get(name) {
+                    Some(value) => out.push_str(value),
+                    // The networks of the coin in hand ("XRP Ledger" after
+                    // XRP), or the usual ones.
+                    None if name == "networks" => out.push_str(
+                        &values::networks_for(values.get("coin").map(String::as_str)).join(", "),
+                    ),
+                    None => out.push('—'),
+                }
                 rest = &after[close + 1..];
             }
             _ => {
@@ -155,40 +164,59 @@ pub fn start(
     dialogs: &Dialogs,
     dialog: usize,
     intent: Option<String>,
-    mut values: BTreeMap<String, String>,
+    values: BTreeMap<String, String>,
     message: Option<(&str, NaiveDateTime)>,
     lang: Lang,
     effects: &mut Vec<Effect>,
 ) -> Flow {
     let d = dialogs.get(dialog);
-    let mut prefilled = std::collections::BTreeSet::new();
-    if let Some((message, now)) = message {
-        for node in &d.nodes {
-            if let NodeKind::Ask {
-                value,
-                check: Check::Kind(kind),
-                ..
-            } = &node.kind
-            {
-                if values.contains_key(value) {
-                    continue;
-                }
-                if let Some(found) = values::prefill(*kind, message, now) {
-                    values.insert(value.clone(), found);
-                    prefilled.insert(value.clone());
-                }
-            }
-        }
-    }
-    let state = DialogState {
+    let mut state = DialogState {
         dialog: d.id.clone(),
         node: d.nodes[0].id.clone(),
         values,
         tries: 0,
         intent,
-        prefilled,
+        prefilled: Default::default(),
     };
+    if let Some((message, now)) = message {
+        gather(dialogs, &mut state, message, now, None);
+    }
     run(dialogs, state, lang, effects)
+}
+
+/// Takes the values `message` states for the dialog's questions not yet
+/// answered (see [`values::prefill`]): their `ask` nodes are then passed
+/// over. `except` is the value the current question asks for, which its
+/// own (looser) check reads. True if anything new was found.
+pub fn gather(
+    dialogs: &Dialogs,
+    state: &mut DialogState,
+    message: &str,
+    now: NaiveDateTime,
+    except: Option<&str>,
+) -> bool {
+    let Some(dialog) = dialogs.by_id(&state.dialog) else {
+        return false;
+    };
+    let mut found_any = false;
+    for node in &dialog.nodes {
+        if let NodeKind::Ask {
+            value,
+            check: Check::Kind(kind),
+            ..
+        } = &node.kind
+        {
+            if state.values.contains_key(value) || except == Some(value.as_str()) {
+                continue;
+            }
+            if let Some(found) = values::prefill(*kind, message, now) {
+                state.values.insert(value.clone(), found);
+                state.prefilled.insert(value.clone());
+                found_any = true;
+            }
+        }
+    }
+    found_any
 }
 
 /// Runs from `state.node` through the nodes that do not wait, saying what
@@ -241,7 +269,7 @@ pub fn run(
                 return Flow::Handoff(state, *priority, HandoffReason::Scripted);
             }
             NodeKind::Ask { value, next, .. } if state.prefilled.remove(value) => {
-                // Already stated in the first message.
+                // Already stated in an earlier message.
                 goto(&mut state, *next);
             }
             NodeKind::Choose { .. } | NodeKind::Ask { .. } | NodeKind::Resolve { .. } => {
@@ -279,7 +307,39 @@ pub enum Answer<'a> {
 /// Handles the user's answer. `None` means the input is not an answer to
 /// this node; the brain then checks whether the user changed the subject,
 /// and otherwise calls [`retry`].
+///
+/// A typed answer is also read for the values of the questions ahead
+/// ("500u trc20 昨天晚上" answers coin, network, amount and time at once):
+/// those are then not asked. A message that does not answer this question
+/// but states such values keeps them, and the question is asked again.
 pub fn answer(
+    dialogs: &Dialogs,
+    mut state: DialogState,
+    input: Answer<'_>,
+    lang: Lang,
+    now: NaiveDateTime,
+    effects: &mut Vec<Effect>,
+) -> Option<Flow> {
+    let mut gathered = false;
+    if let Answer::Text(text) = input {
+        let asked = match locate(dialogs, &state).map(|(_, node)| &node.kind) {
+            Some(NodeKind::Ask { value, .. }) => Some(value.clone()),
+            _ => None,
+        };
+        gathered = gather(dialogs, &mut state, text, now, asked.as_deref());
+    }
+    let said = effects.len();
+    match answer_node(dialogs, state.clone(), input, lang, now, effects) {
+        Some(flow) => Some(flow),
+        None if gathered => {
+            effects.truncate(said);
+            Some(wait(dialogs, state, lang, effects))
+        }
+        None => None,
+    }
+}
+
+fn answer_node(
     dialogs: &Dialogs,
     mut state: DialogState,
     input: Answer<'_>,
@@ -313,7 +373,7 @@ pub fn answer(
                     || crate::text::normalize(&o.label.en) == typed
                     || crate::text::normalize(&o.value) == typed
             })?;
-            answer(
+            answer_node(
                 dialogs,
                 state,
                 Answer::Picked(&format!("opt:{index}")),
@@ -395,7 +455,7 @@ pub fn retry(
     let hint = match &node.kind {
         NodeKind::Ask { hint, check, .. } => match hint.get(lang) {
             "" => texts::invalid_value(check_name(check), lang),
-            hint => hint.to_string(),
+            hint => fill(hint, &state.values),
         },
         NodeKind::Choose { .. } => texts::pick_an_option(lang).to_string(),
         NodeKind::Resolve { .. } => texts::answer_yes_or_no(lang).to_string(),
@@ -412,6 +472,33 @@ fn check_name(check: &Check) -> Option<values::Kind> {
         Check::Kind(kind) => Some(*kind),
         Check::Regex(_) => None,
     }
+}
+
+/// A short reply that reads as an answer to a question rather than a new
+/// subject: a "none" form, a yes or a no, or a value of some kind ("usdt",
+/// "3k", "昨天", "trc20"). At most 4 words or 8 Han characters.
+pub fn is_short_answer(text: &str, now: NaiveDateTime) -> bool {
+    let normalized = crate::text::normalize(text);
+    let han = normalized
+        .chars()
+        .filter(|c| crate::text::is_han(*c))
+        .count();
+    if han > 8 || normalized.split_whitespace().count() > 4 {
+        return false;
+    }
+    use values::Kind;
+    values::is_skip(text)
+        || yes_or_no(text).is_some()
+        || values::prefill(Kind::Coin, text, now).is_some()
+        || [
+            Kind::Network,
+            Kind::Amount,
+            Kind::DateTime,
+            Kind::Txid,
+            Kind::Uid,
+        ]
+        .into_iter()
+        .any(|kind| values::extract(kind, text, now).is_some())
 }
 
 /// "yes it helped" / "没有解决" → `Some(true)` / `Some(false)`.
