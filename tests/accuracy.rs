@@ -1,5 +1,8 @@
 //! The default pack on our own labelled messages (tests/data/default_pack_eval.csv:
-//! written independently of the intent files, zh and en, typos, out-of-scope).
+//! written independently of the intent files, zh and en, typos, out-of-scope;
+//! tests/data/realistic_eval.csv: written the way real users write — long and
+//! rambling, misspelt, several problems in one message, Traditional characters,
+//! Cantonese, praise, near-domain out of scope).
 
 use std::path::Path;
 
@@ -8,6 +11,10 @@ use kefu::intent::{CompileOptions, IntentSet};
 
 /// The shipped pack and the labelled messages, as a fresh clone has them.
 fn pack_and_rows() -> (IntentSet, Vec<LabelledRow>) {
+    pack_and("tests/data/default_pack_eval.csv")
+}
+
+fn pack_and(file: &str) -> (IntentSet, Vec<LabelledRow>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let set = kefu::pack::load(
         &root.join("intents"),
@@ -16,7 +23,7 @@ fn pack_and_rows() -> (IntentSet, Vec<LabelledRow>) {
     )
     .expect("the default pack compiles")
     .set;
-    let rows = read_labelled(&root.join("tests/data/default_pack_eval.csv")).unwrap();
+    let rows = read_labelled(&root.join(file)).unwrap();
     (set, rows)
 }
 
@@ -59,8 +66,51 @@ fn default_pack_meets_the_accuracy_bar() {
 }
 
 #[test]
+fn realistic_messages_meet_the_accuracy_bar() {
+    let (set, rows) = pack_and("tests/data/realistic_eval.csv");
+    assert!(rows.len() >= 300);
+    let out_of_scope = rows.iter().filter(|r| r.label == "oos").count();
+    assert!(out_of_scope >= 60);
+    // Both languages, with Traditional characters among the Chinese.
+    assert!(
+        rows.iter()
+            .filter(|r| r
+                .text
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+            .count()
+            >= 150
+    );
+    assert!(rows.iter().filter(|r| r.text.is_ascii()).count() >= 150);
+    let refs: Vec<_> = rows.iter().collect();
+    let predictions = predict(&set, &refs, None);
+    let metrics = evaluate(&predictions, &|label| set.find(label).is_some());
+    println!(
+        "accuracy {:.4}, in-scope {:.4}, oos recall {:.4}",
+        metrics.accuracy,
+        metrics.in_scope_accuracy.unwrap(),
+        metrics.oos_recall.unwrap(),
+    );
+    assert!(
+        metrics.unknown_labels.is_empty(),
+        "{:?}",
+        metrics.unknown_labels
+    );
+    assert!(metrics.accuracy >= 0.90, "accuracy {:.4}", metrics.accuracy);
+}
+
+#[test]
 fn no_eval_message_is_copied_from_the_intent_files() {
-    let (set, rows) = pack_and_rows();
+    for file in [
+        "tests/data/default_pack_eval.csv",
+        "tests/data/realistic_eval.csv",
+    ] {
+        no_message_copied(file);
+    }
+}
+
+fn no_message_copied(file: &str) {
+    let (set, rows) = pack_and(file);
     let examples: std::collections::HashSet<String> = set
         .intents()
         .iter()
@@ -71,5 +121,8 @@ fn no_eval_message_is_copied_from_the_intent_files() {
         .filter(|r| examples.contains(&kefu::text::normalize(&r.text)))
         .map(|r| r.text.as_str())
         .collect();
-    assert!(copied.is_empty(), "copied from intent files: {copied:?}");
+    assert!(
+        copied.is_empty(),
+        "{file}: copied from intent files: {copied:?}"
+    );
 }

@@ -59,6 +59,8 @@ pub fn compile(
     let mut diagnostics = Vec::new();
     let mut builder = LexiconBuilder::default();
     let mut concepts: Vec<String> = Vec::new();
+    // Where each concept is defined (for the "does nothing" warning).
+    let mut concept_places: Vec<usize> = Vec::new();
 
     // Synonyms first: their concepts are shared by all intents.
     if let Some(file) = &sources.synonyms {
@@ -81,6 +83,7 @@ pub fn compile(
                         continue;
                     }
                     concepts.push(concept.clone());
+                    concept_places.push(group.concept.span().start);
                     let concept_id = (concepts.len() - 1) as u32;
                     if group.words.is_empty() {
                         diagnostics.push(file.warning(
@@ -349,6 +352,20 @@ pub fn compile(
                 .collect()
         })
         .collect();
+    // A concept none of whose words occurs in any example, keyword or
+    // out-of-scope example gets no weight: the model cannot learn what it
+    // means, so finding it in a message changes nothing.
+    if let Some(file) = &sources.synonyms {
+        let used: HashSet<u64> = documents.iter().flatten().map(|(key, _)| *key).collect();
+        for (concept, &at) in concepts.iter().zip(&concept_places) {
+            if !used.contains(&super::matcher::concept_key(concept)) {
+                diagnostics.push(file.warning(
+                    at,
+                    format!("concept `{concept}` occurs in no example, keyword or out-of-scope example: it does nothing"),
+                ));
+            }
+        }
+    }
     let mut vectorizer = Vectorizer::fit(documents.iter().map(Vec::as_slice));
     forget_widespread_features(&mut vectorizer, &documents, &training);
     let samples: Vec<Sample> = documents
@@ -578,6 +595,30 @@ mod tests {
                 .contains("dialog `nope` does not exist"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn concepts_without_examples_warn() {
+        let sources = PackSources {
+            intents: vec![
+                intent_file("a", &["提币没到"], &["withdrawal"]),
+                intent_file("b", &["充值"], &["top up"]),
+            ],
+            synonyms: Some(SourceFile::new(
+                "intents/_synonyms.toml",
+                "[[group]]\nconcept = \"withdraw\"\nwords = [\"提币\", \"withdrawal\"]\n[[group]]\nconcept = \"coupon\"\nwords = [\"红包\", \"voucher\"]\n",
+            )),
+            out_of_scope: None,
+        };
+        let compiled = compile(&sources, &CompileOptions::default()).unwrap();
+        let text: Vec<String> = compiled.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter().any(|t| t.starts_with(
+                "intents/_synonyms.toml:5:11: warning: concept `coupon` occurs in no example"
+            )),
+            "{text:#?}"
+        );
+        assert!(!text.iter().any(|t| t.contains("`withdraw`")), "{text:#?}");
     }
 
     #[test]

@@ -110,13 +110,18 @@ pub(crate) fn features(
         for target in lexicon.phrase_targets(hit.phrase) {
             if let PhraseTarget::Concept(concept) = target {
                 out.push((
-                    feature_key(b'k', &[&concepts[*concept as usize]]),
+                    concept_key(&concepts[*concept as usize]),
                     Origin::Concept(*concept),
                 ));
             }
         }
     }
     out
+}
+
+/// The feature key of a synonym concept.
+pub(crate) fn concept_key(concept: &str) -> u64 {
+    feature_key(b'k', &[concept])
 }
 
 /// The outcome of classifying a message.
