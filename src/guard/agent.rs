@@ -44,7 +44,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
 use super::links::{check_links, LinkReason};
 use super::{scan, ScanContext, SecretKind};
@@ -287,13 +286,7 @@ fn confusable(c: char) -> char {
 /// look-alike letters folded. Keeps spacing, so literal addresses, phone
 /// numbers and e-mail addresses can still be read.
 fn plain_fold(text: &str) -> String {
-    let lower = text.nfkc().collect::<String>().to_lowercase();
-    let simplified = if lower.chars().any(|c| c.len_utf8() == 3) {
-        fast2s::convert(&lower)
-    } else {
-        lower
-    };
-    simplified
+    crate::text::fold(text)
         .chars()
         .filter(|&c| !is_invisible(c))
         .map(confusable)

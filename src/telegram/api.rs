@@ -171,17 +171,7 @@ impl Api {
             allowed_updates,
         })
         .map_err(|e| RequestError::Io(Arc::new(std::io::Error::other(e))))?;
-        let response = self
-            .client
-            .post(self.get_updates.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        let answer = Answer {
-            status: response.status(),
-            body: response.bytes().await?,
-        };
+        let answer = self.post(&self.get_updates, body).await?;
         if answer.status.is_success() {
             return Ok(answer.body);
         }
@@ -194,18 +184,27 @@ impl Api {
     /// Sends a `sendMessage` body (JSON, made once per message, sent again
     /// as it is on a retry); returns the new message's id.
     pub async fn send_message(&self, body: bytes::Bytes) -> Result<i32, RequestError> {
+        let answer = self.post(&self.send_message, body).await?;
+        answer.result::<Sent>().map(|sent| sent.message_id)
+    }
+
+    /// Posts a JSON body to a method's URL; the status and the raw answer.
+    async fn post(
+        &self,
+        url: &reqwest::Url,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<Answer, RequestError> {
         let response = self
             .client
-            .post(self.send_message.clone())
+            .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
             .await?;
-        let answer = Answer {
+        Ok(Answer {
             status: response.status(),
             body: response.bytes().await?,
-        };
-        answer.result::<Sent>().map(|sent| sent.message_id)
+        })
     }
 }
 

@@ -8,5 +8,5 @@
 mod normalize;
 mod segment;
 
-pub use normalize::{is_han, normalize, MAX_MESSAGE_CHARS};
+pub use normalize::{fold, is_han, normalize, MAX_MESSAGE_CHARS};
 pub use segment::{Segmenter, Token, TokenKind};

@@ -112,7 +112,9 @@ pub fn normalize(input: &str) -> String {
 /// `fast2s::convert(&text.nfkc().collect::<String>().to_lowercase())`, but
 /// each step borrows when it would change nothing. Most messages are plain
 /// ASCII, or Chinese that is NFKC already but for full-width punctuation.
-fn fold(text: &str) -> Cow<'_, str> {
+/// Unlike [`normalize`] it keeps the whole text and its spacing (the guard
+/// reads agents' replies through it).
+pub fn fold(text: &str) -> Cow<'_, str> {
     let folded = lowercase(nfkc(text));
     // fast2s only ever rewrites three-byte characters.
     if folded.chars().any(|c| c.len_utf8() == 3) {
